@@ -1,0 +1,31 @@
+// The API worker: wires routes, the queue consumer and the edge's RPC entrypoint.
+
+import { ApiError, errorBody } from "@afftrack/core";
+import { Hono } from "hono";
+import { consumeClicks } from "./consumers/clicks.consumer";
+import { type ApiEnv, assertApiEnv } from "./env";
+
+export { EdgeService } from "./edge-service";
+
+const app = new Hono<{ Bindings: ApiEnv }>();
+
+app.use(async (c, next) => {
+  assertApiEnv(c.env);
+  await next();
+});
+app.get("/healthz", (c) => c.json({ ok: true }));
+app.notFound((c) => c.json(errorBody("NOT_FOUND", "No such endpoint"), 404));
+app.onError((err, c) => {
+  if (err instanceof ApiError) return c.json(err.toBody(), err.status as 400);
+  console.error(JSON.stringify({ msg: "unhandled api error", error: String(err) }));
+  return c.json(errorBody("INTERNAL_ERROR", "Internal error"), 500);
+});
+
+export default {
+  fetch: app.fetch,
+  async queue(batch: MessageBatch<unknown>, env: ApiEnv, ctx: ExecutionContext) {
+    assertApiEnv(env);
+    if (batch.queue.startsWith("clicks")) await consumeClicks(batch, env, ctx);
+    else console.error(JSON.stringify({ msg: "message for unknown queue", queue: batch.queue }));
+  },
+} satisfies ExportedHandler<ApiEnv>;

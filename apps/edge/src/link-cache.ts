@@ -1,0 +1,63 @@
+// Link records, fastest source first: the isolate cache (no I/O), one Redis GET, then the API
+// worker over the service binding (Postgres), which also refills Redis. A Redis outage degrades
+// to the service binding instead of failing the redirect.
+
+import { type LinkRecord, linkKey, shortKey } from "@afftrack/core";
+import { Redis } from "@upstash/redis/cloudflare";
+import type { EdgeEnv } from "./env";
+
+interface CacheEntry {
+  record: LinkRecord | null;
+  expiresAt: number;
+}
+
+const cache = new Map<string, CacheEntry>();
+const CACHE_LIMIT = 10_000;
+const NEGATIVE_CACHE_MS = 5_000;
+
+let redisFor: { env: EdgeEnv; redis: Redis } | undefined;
+
+export function edgeRedis(env: EdgeEnv): Redis {
+  if (redisFor?.env !== env) {
+    redisFor = {
+      env,
+      redis: new Redis({
+        url: env.UPSTASH_REDIS_REST_URL,
+        token: env.UPSTASH_REDIS_REST_TOKEN,
+        // A visitor is waiting: fail fast and fall back rather than retry with backoff.
+        retry: false,
+      }),
+    };
+  }
+  return redisFor.redis;
+}
+
+export type LinkLookup = { trackingCode: string } | { shortCode: string };
+
+function cacheKey(by: LinkLookup): string {
+  return "trackingCode" in by ? linkKey(by.trackingCode) : shortKey(by.shortCode);
+}
+
+export async function getLinkRecord(env: EdgeEnv, by: LinkLookup, cacheMs: number): Promise<LinkRecord | null> {
+  const key = cacheKey(by);
+  const now = Date.now();
+  const hit = cache.get(key);
+  if (hit && hit.expiresAt > now) return hit.record;
+
+  let record: LinkRecord | null | undefined;
+  try {
+    record = await edgeRedis(env).get<LinkRecord>(key);
+  } catch (err) {
+    console.warn(JSON.stringify({ msg: "redis unavailable for link lookup", error: String(err) }));
+  }
+  if (!record) record = await env.LINKS.resolveLink(by);
+
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, { record, expiresAt: now + (record ? cacheMs : Math.min(cacheMs, NEGATIVE_CACHE_MS)) });
+  return record;
+}
+
+/** For tests and admin hooks: forget cached records so the next request reads Redis. */
+export function clearLinkCache(): void {
+  cache.clear();
+}

@@ -1,0 +1,5 @@
+export * from "./clicks";
+export * from "./client";
+export * from "./links";
+export { migrationProvider, migrations } from "./migrations/index";
+export type * from "./schema";

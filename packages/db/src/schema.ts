@@ -1,0 +1,156 @@
+// Kysely table types; they mirror migrations/ and are the only place column names are spelled.
+
+import type { ColumnType, Generated } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Numeric = ColumnType<string, number | string, number | string>;
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface AdvertisersTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  status: ColumnType<"active" | "suspended", "active" | "suspended" | undefined>;
+  require_strong_signature: ColumnType<boolean, boolean | undefined>;
+  postback_ip_allowlist: ColumnType<string[], string[] | undefined>;
+  created_at: Timestamp;
+}
+
+export interface PublishersTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  influencer_id: string | null;
+  status: ColumnType<"active" | "suspended", "active" | "suspended" | undefined>;
+  created_at: Timestamp;
+}
+
+export interface UsersTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  password_hash: string;
+  role: "network_admin" | "advertiser" | "publisher";
+  advertiser_id: string | null;
+  publisher_id: string | null;
+  created_at: Timestamp;
+}
+
+export type OfferStatus = "active" | "paused" | "archived";
+
+export interface OffersTable {
+  id: string;
+  tenant_id: string;
+  advertiser_id: string;
+  name: string;
+  destination_url: string;
+  fallback_url: string | null;
+  status: ColumnType<OfferStatus, OfferStatus | undefined>;
+  payout_type: ColumnType<"cpa" | "revshare", "cpa" | "revshare" | undefined>;
+  payout_amount: Numeric;
+  currency: ColumnType<string, string | undefined>;
+  allowed_countries: ColumnType<string[], string[] | undefined>;
+  blocked_countries: ColumnType<string[], string[] | undefined>;
+  link_ttl_seconds: ColumnType<number, number | undefined>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface TrackingLinksTable {
+  id: string;
+  tenant_id: string;
+  offer_id: string;
+  publisher_id: string;
+  tracking_code: string;
+  short_code: string | null;
+  created_at: Timestamp;
+}
+
+export interface LinkSecretsTable {
+  id: string;
+  tenant_id: string;
+  advertiser_id: string;
+  secret: string;
+  created_at: Timestamp;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined>;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  advertiser_id: string;
+  prefix: string;
+  key_hash: string;
+  status: ColumnType<"active" | "revoked", "active" | "revoked" | undefined>;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined>;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined>;
+  created_at: Timestamp;
+}
+
+export interface ClicksTable {
+  click_id: string;
+  tenant_id: string;
+  tracking_code: string;
+  offer_id: string;
+  publisher_id: string;
+  advertiser_id: string;
+  created_at: Timestamp;
+  verdict: string;
+  source: ColumnType<string, string | undefined>;
+  country: string | null;
+  device: string | null;
+  os: string | null;
+  browser: string | null;
+  ip_hash: string | null;
+  sub1: string | null;
+  sub2: string | null;
+  sub3: string | null;
+  sub4: string | null;
+  sub5: string | null;
+  referer: string | null;
+  inserted_at: Timestamp;
+}
+
+export interface FraudEventsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  kind: string;
+  click_id: string | null;
+  tracking_code: string | null;
+  offer_id: string | null;
+  publisher_id: string | null;
+  detail: ColumnType<unknown, string | undefined>;
+  created_at: Timestamp;
+}
+
+export interface StatsDailyTable {
+  tenant_id: string;
+  day: ColumnType<string, string, string>;
+  offer_id: string;
+  publisher_id: string;
+  clicks: number;
+  valid_clicks: number;
+  fraud_clicks: number;
+  conversions: number;
+  revenue: Numeric;
+  payout: Numeric;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  advertisers: AdvertisersTable;
+  publishers: PublishersTable;
+  users: UsersTable;
+  offers: OffersTable;
+  tracking_links: TrackingLinksTable;
+  link_secrets: LinkSecretsTable;
+  api_keys: ApiKeysTable;
+  clicks: ClicksTable;
+  fraud_events: FraudEventsTable;
+  stats_daily: StatsDailyTable;
+}
