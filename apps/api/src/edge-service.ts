@@ -1,9 +1,9 @@
 // RPC entrypoint for the edge worker's service binding. Not reachable over HTTP: only a worker
 // bound to it can resolve links or write clicks directly.
 
+import { WorkerEntrypoint } from "cloudflare:workers";
 import { type ClickEvent, ClickEventSchema, type LinkRecord } from "@afftrack/core";
 import { insertClickBatch, loadLinkRecord } from "@afftrack/db";
-import { WorkerEntrypoint } from "cloudflare:workers";
 import * as v from "valibot";
 import { type ApiEnv, assertApiEnv } from "./env";
 import { openDb } from "./services/db";
@@ -20,7 +20,9 @@ export class EdgeService extends WorkerEntrypoint<ApiEnv> {
         return await refreshLinkRecord(handle.db, apiRedis(this.env), by);
       } catch (err) {
         // Redis may be what failed; still answer from Postgres so the visitor is redirected.
-        console.warn(JSON.stringify({ msg: "link refill failed, serving from postgres", error: String(err) }));
+        console.warn(
+          JSON.stringify({ msg: "link refill failed, serving from postgres", error: String(err) }),
+        );
         return (await loadLinkRecord(handle.db, by))?.record ?? null;
       }
     } finally {

@@ -16,7 +16,12 @@ export interface ApiEnv {
   CLICKS?: Queue<ClickEvent>;
 }
 
-const REQUIRED = ["DATABASE_URL", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "IP_HASH_SECRET"] as const;
+const REQUIRED = [
+  "DATABASE_URL",
+  "UPSTASH_REDIS_REST_URL",
+  "UPSTASH_REDIS_REST_TOKEN",
+  "IP_HASH_SECRET",
+] as const;
 let checkedEnv: ApiEnv | undefined;
 
 export function assertApiEnv(env: ApiEnv): void {

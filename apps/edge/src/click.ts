@@ -39,7 +39,12 @@ function lookupOf(link: ClickRequest["link"]): LinkLookup | null {
   return { trackingCode: link.code };
 }
 
-async function initialVerdict(link: ClickRequest["link"], record: LinkRecord, config: EdgeConfig, now: number) {
+async function initialVerdict(
+  link: ClickRequest["link"],
+  record: LinkRecord,
+  config: EdgeConfig,
+  now: number,
+) {
   if (record.status !== "active") return "paused" satisfies Verdict;
   switch (link.kind) {
     case "signed": {
@@ -63,7 +68,11 @@ async function initialVerdict(link: ClickRequest["link"], record: LinkRecord, co
 function redirect(location: string): Response {
   return new Response(null, {
     status: 302,
-    headers: { location, "cache-control": "private, no-store", "referrer-policy": "no-referrer-when-downgrade" },
+    headers: {
+      location,
+      "cache-control": "private, no-store",
+      "referrer-policy": "no-referrer-when-downgrade",
+    },
   });
 }
 
@@ -83,7 +92,8 @@ export async function handleClick(req: ClickRequest): Promise<Response> {
 
   const now = Date.now();
   const cf = request.cf as { country?: string } | undefined;
-  const country = typeof cf?.country === "string" && /^[A-Z]{2}$/i.test(cf.country) ? cf.country.toUpperCase() : null;
+  const country =
+    typeof cf?.country === "string" && /^[A-Z]{2}$/i.test(cf.country) ? cf.country.toUpperCase() : null;
   const ua = classifyUserAgent(request.headers.get("user-agent"));
   const ip = request.headers.get("cf-connecting-ip") ?? "";
   const url = new URL(request.url);
@@ -161,14 +171,22 @@ async function finishClick(
       const checks: Promise<unknown>[] = [];
       if (nonce) checks.push(redis.set(nonceKey(nonce), 1, { nx: true, ex: record.link_ttl_seconds + 60 }));
       if (event.ip_hash && config.dedupeSeconds > 0) {
-        checks.push(redis.set(dedupeKey(event.tracking_code, event.ip_hash), 1, { nx: true, ex: config.dedupeSeconds }));
+        checks.push(
+          redis.set(dedupeKey(event.tracking_code, event.ip_hash), 1, { nx: true, ex: config.dedupeSeconds }),
+        );
       } else checks.push(Promise.resolve("OK"));
       const results = await Promise.all(checks);
       if (nonce && results[0] === null) event.verdict = "replay";
       else if (results[results.length - 1] === null) event.verdict = "duplicate";
     } catch (err) {
       // Without Redis we cannot prove a replay; the click is kept, flagged in the log for audit.
-      console.warn(JSON.stringify({ msg: "replay/dedupe check skipped: redis unavailable", click_id: event.click_id, error: String(err) }));
+      console.warn(
+        JSON.stringify({
+          msg: "replay/dedupe check skipped: redis unavailable",
+          click_id: event.click_id,
+          error: String(err),
+        }),
+      );
     }
   }
   await sendClick(env, event);
@@ -186,10 +204,23 @@ export async function sendClick(env: EdgeEnv, event: ClickEvent): Promise<void> 
       await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
     }
   }
-  console.warn(JSON.stringify({ msg: "queue send failed, writing click directly", click_id: event.click_id, error: String(lastError) }));
+  console.warn(
+    JSON.stringify({
+      msg: "queue send failed, writing click directly",
+      click_id: event.click_id,
+      error: String(lastError),
+    }),
+  );
   try {
     await env.LINKS.recordClicks([event]);
   } catch (err) {
-    console.error(JSON.stringify({ msg: "click lost", click_id: event.click_id, verdict: event.verdict, error: String(err) }));
+    console.error(
+      JSON.stringify({
+        msg: "click lost",
+        click_id: event.click_id,
+        verdict: event.verdict,
+        error: String(err),
+      }),
+    );
   }
 }

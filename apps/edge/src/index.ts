@@ -9,7 +9,11 @@ import { notFoundPage } from "./pages";
 
 const app = new Hono<{ Bindings: EdgeEnv }>();
 
-const tokenRoute = (c: { req: { raw: Request; param(name: "token"): string }; env: EdgeEnv; executionCtx: ExecutionContext }) =>
+const tokenRoute = (c: {
+  req: { raw: Request; param(name: "token"): string };
+  env: EdgeEnv;
+  executionCtx: ExecutionContext;
+}) =>
   handleClick({
     request: c.req.raw,
     env: c.env,

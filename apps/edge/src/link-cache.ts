@@ -38,7 +38,11 @@ function cacheKey(by: LinkLookup): string {
   return "trackingCode" in by ? linkKey(by.trackingCode) : shortKey(by.shortCode);
 }
 
-export async function getLinkRecord(env: EdgeEnv, by: LinkLookup, cacheMs: number): Promise<LinkRecord | null> {
+export async function getLinkRecord(
+  env: EdgeEnv,
+  by: LinkLookup,
+  cacheMs: number,
+): Promise<LinkRecord | null> {
   const key = cacheKey(by);
   const now = Date.now();
   const hit = cache.get(key);

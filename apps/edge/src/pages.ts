@@ -6,7 +6,11 @@ const page = (title: string, text: string) =>
   `max-width:32rem;margin:15vh auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}</style></head>` +
   `<body><h1>${title}</h1><p>${text}</p></body></html>`;
 
-const headers = { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-robots-tag": "noindex" };
+const headers = {
+  "content-type": "text/html; charset=utf-8",
+  "cache-control": "no-store",
+  "x-robots-tag": "noindex",
+};
 
 export const notFoundPage = () =>
   new Response(page("Link not found", "This tracking link does not exist or is no longer available."), {
@@ -21,7 +25,10 @@ export const geoBlockedPage = () =>
   });
 
 export const unavailablePage = () =>
-  new Response(page("Offer unavailable", "This offer is paused. Please try again later."), { status: 410, headers });
+  new Response(page("Offer unavailable", "This offer is paused. Please try again later."), {
+    status: 410,
+    headers,
+  });
 
 export const errorPage = () =>
   new Response(page("Temporarily unavailable", "Please try again in a moment."), {

@@ -33,7 +33,9 @@ function configureNeon(wsProxy: string | undefined): void {
 export function createDb(opts: DbOptions): DbHandle {
   configureNeon(opts.wsProxy);
   const pool = new Pool({ connectionString: opts.connectionString, max: opts.max ?? 4 });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pool as unknown as PostgresPool }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: pool as unknown as PostgresPool }),
+  });
   let closed = false;
   return {
     db,

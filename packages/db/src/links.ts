@@ -33,7 +33,9 @@ export async function loadLinkRecord(
       "o.blocked_countries",
       "o.link_ttl_seconds",
     ])
-    .$if("trackingCode" in by, (q) => q.where("l.tracking_code", "=", (by as { trackingCode: string }).trackingCode))
+    .$if("trackingCode" in by, (q) =>
+      q.where("l.tracking_code", "=", (by as { trackingCode: string }).trackingCode),
+    )
     .$if("shortCode" in by, (q) => q.where("l.short_code", "=", (by as { shortCode: string }).shortCode))
     .executeTakeFirst();
   if (!row) return null;
@@ -47,7 +49,8 @@ export async function loadLinkRecord(
   const now = Date.now();
   let maxAge = LINK_RECORD_MAX_AGE_SECONDS;
   for (const s of secrets) {
-    if (s.expires_at) maxAge = Math.min(maxAge, Math.max(1, Math.ceil((s.expires_at.getTime() - now) / 1000)));
+    if (s.expires_at)
+      maxAge = Math.min(maxAge, Math.max(1, Math.ceil((s.expires_at.getTime() - now) / 1000)));
   }
   return {
     record: {
@@ -71,7 +74,10 @@ export async function loadLinkRecord(
 }
 
 /** Tracking codes whose record depends on an advertiser (its offers' links): to refresh after a change. */
-export async function trackingCodesOfAdvertiser(db: Kysely<Database>, advertiserId: string): Promise<string[]> {
+export async function trackingCodesOfAdvertiser(
+  db: Kysely<Database>,
+  advertiserId: string,
+): Promise<string[]> {
   const rows = await db
     .selectFrom("tracking_links as l")
     .innerJoin("offers as o", "o.id", "l.offer_id")

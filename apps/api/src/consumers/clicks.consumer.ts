@@ -8,14 +8,24 @@ import * as v from "valibot";
 import type { ApiEnv } from "../env";
 import { openDb } from "../services/db";
 
-export async function consumeClicks(batch: MessageBatch<unknown>, env: ApiEnv, ctx: ExecutionContext): Promise<void> {
+export async function consumeClicks(
+  batch: MessageBatch<unknown>,
+  env: ApiEnv,
+  ctx: ExecutionContext,
+): Promise<void> {
   const events: ClickEvent[] = [];
   for (const message of batch.messages) {
     const parsed = v.safeParse(ClickEventSchema, message.body);
     if (parsed.success) events.push(parsed.output);
     else {
       // Retrying cannot fix a malformed message; drop it loudly (no body: it may hold sub IDs).
-      console.error(JSON.stringify({ msg: "dropping malformed click message", id: message.id, issue: parsed.issues[0]?.message }));
+      console.error(
+        JSON.stringify({
+          msg: "dropping malformed click message",
+          id: message.id,
+          issue: parsed.issues[0]?.message,
+        }),
+      );
       message.ack();
     }
   }
@@ -28,7 +38,9 @@ export async function consumeClicks(batch: MessageBatch<unknown>, env: ApiEnv, c
       console.log(JSON.stringify({ msg: "redelivered clicks skipped", count: events.length - inserted }));
     }
   } catch (err) {
-    console.error(JSON.stringify({ msg: "click batch failed, will retry", size: events.length, error: String(err) }));
+    console.error(
+      JSON.stringify({ msg: "click batch failed, will retry", size: events.length, error: String(err) }),
+    );
     batch.retryAll({ delaySeconds: Math.min(60, 2 ** Math.min(batch.messages[0]?.attempts ?? 1, 6)) });
   } finally {
     ctx.waitUntil(handle.close());

@@ -10,7 +10,11 @@ import type { Kysely } from "kysely";
 export type LinkLookup = { trackingCode: string } | { shortCode: string };
 
 /** Reads the record from Postgres and writes it to Redis under its tracking and short code. */
-export async function refreshLinkRecord(db: Kysely<Database>, redis: Redis, by: LinkLookup): Promise<LinkRecord | null> {
+export async function refreshLinkRecord(
+  db: Kysely<Database>,
+  redis: Redis,
+  by: LinkLookup,
+): Promise<LinkRecord | null> {
   const loaded = await loadLinkRecord(db, by);
   if (!loaded) {
     if ("trackingCode" in by) await redis.del(linkKey(by.trackingCode));
@@ -25,6 +29,10 @@ export async function refreshLinkRecord(db: Kysely<Database>, redis: Redis, by: 
   return record;
 }
 
-export async function refreshLinkRecords(db: Kysely<Database>, redis: Redis, trackingCodes: readonly string[]): Promise<void> {
+export async function refreshLinkRecords(
+  db: Kysely<Database>,
+  redis: Redis,
+  trackingCodes: readonly string[],
+): Promise<void> {
   for (const trackingCode of trackingCodes) await refreshLinkRecord(db, redis, { trackingCode });
 }

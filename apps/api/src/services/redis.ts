@@ -9,7 +9,11 @@ export function apiRedis(env: ApiEnv): Redis {
   if (cached?.env !== env) {
     cached = {
       env,
-      redis: new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, retry: { retries: 2 } }),
+      redis: new Redis({
+        url: env.UPSTASH_REDIS_REST_URL,
+        token: env.UPSTASH_REDIS_REST_TOKEN,
+        retry: { retries: 2 },
+      }),
     };
   }
   return cached.redis;

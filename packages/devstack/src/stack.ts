@@ -1,0 +1,216 @@
+// The local stack: both workers in workerd (one Miniflare, sharing the `clicks` queue), the
+// Upstash REST gateway in front of Redis and the Neon WebSocket bridge in front of Postgres.
+// Real servers first (DATABASE_URL / REDIS_URL), embedded engines when nothing is configured.
+
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { Log, LogLevel, Miniflare, type WorkerOptions } from "miniflare";
+import { bundleWorker, repoRoot } from "./build-workers";
+import { startEmbeddedPostgres } from "./embedded-postgres";
+import { migrateDatabase } from "./migrate";
+import { startNeonBridge } from "./neon-bridge";
+import {
+  createMemoryBackend,
+  createRedisBackend,
+  type RedisBackend,
+  startRedisServer,
+  startUpstashGateway,
+} from "./upstash-gateway";
+import { readWranglerConfig, type WranglerConfig } from "./wrangler-config";
+
+export interface StackOptions {
+  /** Postgres URL; default DATABASE_URL, else an embedded PGlite. */
+  databaseUrl?: string;
+  /** Redis URL; default REDIS_URL, else a redis-server on PATH, else an in-process engine. */
+  redisUrl?: string;
+  /** Port of the edge worker (default random). */
+  edgePort?: number;
+  /** Port of the API worker (default random). */
+  apiPort?: number;
+  /** Extra or overridden vars per worker, e.g. { ALLOW_LEGACY_TRACKING_CODES: "true" }. */
+  edgeVars?: Record<string, string>;
+  apiVars?: Record<string, string>;
+  /** More workers in the same Miniflare (benchmarks add a bare 302 worker). */
+  extraWorkers?: WorkerOptions[];
+  /** Seconds a consumer waits to fill a batch (default 0.05 locally). */
+  queueBatchTimeout?: number;
+  /** Run migrations on start (default true). */
+  migrate?: boolean;
+  /** Print worker logs (default false). */
+  verbose?: boolean;
+  /** Default `request.cf` (Miniflare must never download one). */
+  cf?: Record<string, unknown>;
+}
+
+export interface Stack {
+  edgeUrl: string;
+  apiUrl: string;
+  mf: Miniflare;
+  databaseUrl: string;
+  databaseKind: "postgres" | "pglite";
+  redisKind: "redis" | "redis-server" | "memory";
+  redisRestUrl: string;
+  redisRestToken: string;
+  wsProxy: string;
+  ipHashSecret: string;
+  edgeConfig: WranglerConfig;
+  apiConfig: WranglerConfig;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_CF = {
+  country: "US",
+  colo: "DFW",
+  city: "Austin",
+  continent: "NA",
+  asn: 13335,
+  timezone: "America/Chicago",
+  httpProtocol: "HTTP/1.1",
+  tlsVersion: "TLSv1.3",
+};
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    // Postgres
+    let databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL;
+    let databaseKind: Stack["databaseKind"] = "postgres";
+    if (!databaseUrl) {
+      const pglite = await startEmbeddedPostgres({ dataDir: process.env.PGLITE_DIR });
+      cleanups.push(() => pglite.close());
+      databaseUrl = pglite.connectionString;
+      databaseKind = "pglite";
+    }
+    if (opts.migrate !== false) await migrateDatabase(databaseUrl);
+
+    // Redis behind the Upstash gateway
+    let backend: RedisBackend;
+    let redisKind: Stack["redisKind"] = "redis";
+    const redisUrl = opts.redisUrl ?? process.env.REDIS_URL;
+    if (redisUrl) backend = createRedisBackend(redisUrl);
+    else {
+      const server = await startRedisServer({});
+      if (server) {
+        cleanups.push(() => server.close());
+        backend = createRedisBackend(server.url);
+        redisKind = "redis-server";
+      } else {
+        backend = createMemoryBackend();
+        redisKind = "memory";
+      }
+    }
+    cleanups.push(() => backend.close());
+    const redisRestToken = randomBytes(24).toString("hex");
+    const gateway = await startUpstashGateway({ token: redisRestToken, backend });
+    cleanups.push(() => gateway.close());
+
+    // Neon bridge, allowed to reach only the configured database
+    const db = new URL(databaseUrl);
+    const dbAddress = { host: db.hostname, port: Number(db.port || 5432) };
+    const bridge = await startNeonBridge({ allow: [dbAddress] });
+    cleanups.push(() => bridge.close());
+
+    // Workers
+    const edgeConfig = await readWranglerConfig(path.join(repoRoot, "wrangler.toml"));
+    const apiConfig = await readWranglerConfig(path.join(repoRoot, "apps/api/wrangler.toml"));
+    const buildDir = await mkdtemp(path.join(tmpdir(), "afftrack-build-"));
+    cleanups.push(() => rm(buildDir, { recursive: true, force: true }));
+    const [edgeScript, apiScript] = await Promise.all([
+      bundleWorker(edgeConfig.main, path.join(buildDir, "edge.js")),
+      bundleWorker(apiConfig.main, path.join(buildDir, "api.js")),
+    ]);
+
+    const ipHashSecret = process.env.IP_HASH_SECRET ?? randomBytes(32).toString("hex");
+    const redisBindings = {
+      UPSTASH_REDIS_REST_URL: gateway.url,
+      UPSTASH_REDIS_REST_TOKEN: redisRestToken,
+      IP_HASH_SECRET: ipHashSecret,
+    };
+    const batchTimeout = opts.queueBatchTimeout ?? 0.05;
+    const edgeWorker: WorkerOptions = {
+      name: edgeConfig.name,
+      modules: true,
+      scriptPath: edgeScript,
+      modulesRoot: buildDir,
+      compatibilityDate: edgeConfig.compatibilityDate,
+      compatibilityFlags: edgeConfig.compatibilityFlags,
+      bindings: { ...edgeConfig.vars, ...redisBindings, ...opts.edgeVars },
+      queueProducers: Object.fromEntries(edgeConfig.queueProducers.map((p) => [p.binding, p.queue])),
+      serviceBindings: Object.fromEntries(
+        edgeConfig.services.map((s) => [
+          s.binding,
+          s.entrypoint ? { name: s.service, entrypoint: s.entrypoint } : s.service,
+        ]),
+      ),
+    };
+    const apiWorker: WorkerOptions = {
+      name: apiConfig.name,
+      modules: true,
+      scriptPath: apiScript,
+      modulesRoot: buildDir,
+      compatibilityDate: apiConfig.compatibilityDate,
+      compatibilityFlags: apiConfig.compatibilityFlags,
+      bindings: {
+        ...apiConfig.vars,
+        ...redisBindings,
+        DATABASE_URL: databaseUrl,
+        NEON_WS_PROXY: bridge.wsProxy,
+        ...opts.apiVars,
+      },
+      queueProducers: Object.fromEntries(apiConfig.queueProducers.map((p) => [p.binding, p.queue])),
+      queueConsumers: Object.fromEntries(
+        apiConfig.queueConsumers.map((c) => [
+          c.queue,
+          {
+            maxBatchTimeout: batchTimeout,
+            ...(c.maxBatchSize ? { maxBatchSize: c.maxBatchSize } : {}),
+            ...(c.maxRetries ? { maxRetries: c.maxRetries } : {}),
+            ...(c.deadLetterQueue ? { deadLetterQueue: c.deadLetterQueue } : {}),
+          },
+        ]),
+      ),
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: opts.apiPort ?? 0 }],
+    };
+    const mf = new Miniflare({
+      host: "127.0.0.1",
+      port: opts.edgePort ?? 0,
+      cf: opts.cf ?? DEFAULT_CF,
+      log: new Log(opts.verbose ? LogLevel.INFO : LogLevel.ERROR),
+      handleRuntimeStdio: opts.verbose
+        ? undefined
+        : (stdout: Readable, stderr: Readable) => {
+            stdout.resume();
+            stderr.resume();
+          },
+      workers: [edgeWorker, apiWorker, ...(opts.extraWorkers ?? [])],
+    });
+    cleanups.push(() => mf.dispose());
+    const edgeUrl = (await mf.ready).toString().replace(/\/$/, "");
+    const apiUrl = (await mf.unsafeGetDirectURL(apiConfig.name)).toString().replace(/\/$/, "");
+
+    return {
+      edgeUrl,
+      apiUrl,
+      mf,
+      databaseUrl,
+      databaseKind,
+      redisKind,
+      redisRestUrl: gateway.url,
+      redisRestToken,
+      wsProxy: bridge.wsProxy,
+      ipHashSecret,
+      edgeConfig,
+      apiConfig,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,79 @@
+// Shared by the end-to-end tests: a stack per test file on the run's database and the real
+// Redis, fixtures, link signing and polling for rows written by the queue consumer.
+
+import { signLinkToken } from "@afftrack/core";
+import type { Database } from "@afftrack/db";
+import type { Kysely } from "kysely";
+import { inject } from "vitest";
+import { createFixture, type Fixture, type FixtureOptions, nodeDb } from "../packages/devstack/src/fixtures";
+import { type Stack, type StackOptions, startStack } from "../packages/devstack/src/stack";
+
+export interface TestStack extends Stack {
+  db: Kysely<Database>;
+  fixture(opts?: FixtureOptions): Promise<Fixture>;
+}
+
+export async function startTestStack(opts: StackOptions = {}): Promise<TestStack> {
+  const stack = await startStack({
+    databaseUrl: inject("databaseUrl"),
+    redisUrl: inject("redisUrl"),
+    migrate: false,
+    ...opts,
+  });
+  const db = nodeDb(stack.databaseUrl);
+  return {
+    ...stack,
+    db,
+    fixture: (o) => createFixture(db, o),
+    close: async () => {
+      await db.destroy();
+      await stack.close();
+    },
+  };
+}
+
+export async function signedPath(
+  fixture: Pick<Fixture, "tracking_code" | "link_secret">,
+  opts: { timestamp?: number; nonce?: string } = {},
+) {
+  return `/c/${await signLinkToken({ secret: fixture.link_secret, code: fixture.tracking_code, ...opts })}`;
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function clickRow(db: Kysely<Database>, clickId: string) {
+  return waitFor(
+    () => db.selectFrom("clicks").selectAll().where("click_id", "=", clickId).executeTakeFirst(),
+    10_000,
+    `click ${clickId}`,
+  );
+}
+
+/** The click_id the edge put into the destination (the demo destination carries {click_id}). */
+export function clickIdOf(location: string | null): string {
+  const id = location ? new URL(location).searchParams.get("click_id") : null;
+  if (!id) throw new Error(`no click_id in ${location}`);
+  return id;
+}
+
+export const BROWSER_UA =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+
+let ipCounter = 1;
+/** A distinct documentation-range visitor IP per call, so dedupe does not merge test clicks. */
+export function nextIp(): string {
+  const n = ipCounter++;
+  return `198.51.${(n >> 8) & 255}.${n & 255}`;
+}
