@@ -1,19 +1,19 @@
-// The API worker: wires routes, the queue consumer and the edge's RPC entrypoint.
+// The API worker: wires routes, the queue consumer and the edge's RPC entrypoint. Each feature
+// registers its routes from its own folder; this file only connects them.
 
 import { ApiError, errorBody } from "@afftrack/core";
 import { Hono } from "hono";
 import { consumeClicks } from "./consumers/clicks.consumer";
+import { type AppEnv, initServices } from "./context";
 import { type ApiEnv, assertApiEnv } from "./env";
 
 export { EdgeService } from "./edge-service";
 
-const app = new Hono<{ Bindings: ApiEnv }>();
+const app = new Hono<AppEnv>();
 
-app.use(async (c, next) => {
-  assertApiEnv(c.env);
-  await next();
-});
+app.use(initServices());
 app.get("/healthz", (c) => c.json({ ok: true }));
+// feature routes are registered below this line
 app.notFound((c) => c.json(errorBody("NOT_FOUND", "No such endpoint"), 404));
 app.onError((err, c) => {
   if (err instanceof ApiError) return c.json(err.toBody(), err.status as 400);

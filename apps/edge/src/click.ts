@@ -3,9 +3,12 @@
 // link record (usually from the isolate cache).
 
 import {
+  CLICK_ATTRIBUTION_TTL_SECONDS,
+  type ClickAttribution,
   type ClickEvent,
   checkLinkTime,
   classifyUserAgent,
+  clickKey,
   dedupeKey,
   fillMacros,
   hashIp,
@@ -189,7 +192,29 @@ async function finishClick(
       );
     }
   }
-  await sendClick(env, event);
+  await Promise.all([sendClick(env, event), rememberClick(env, event)]);
+}
+
+/** Lets a conversion find this click's offer and publisher before the consumer has written it. */
+async function rememberClick(env: EdgeEnv, event: ClickEvent): Promise<void> {
+  const attribution: ClickAttribution = {
+    click_id: event.click_id,
+    tenant_id: event.tenant_id,
+    advertiser_id: event.advertiser_id,
+    offer_id: event.offer_id,
+    publisher_id: event.publisher_id,
+    tracking_code: event.tracking_code,
+    verdict: event.verdict,
+    created_at: event.created_at,
+  };
+  try {
+    await edgeRedis(env).set(clickKey(event.click_id), attribution, { ex: CLICK_ATTRIBUTION_TTL_SECONDS });
+  } catch (err) {
+    // Postgres will have the click shortly; attribution then reads it from there.
+    console.warn(
+      JSON.stringify({ msg: "click attribution not cached", click_id: event.click_id, error: String(err) }),
+    );
+  }
 }
 
 /** Queue send with retries; if the queue keeps failing, write through the API worker directly. */

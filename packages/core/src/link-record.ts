@@ -27,6 +27,24 @@ export type LinkRecord = v.InferOutput<typeof LinkRecordSchema>;
 export const linkKey = (code: string) => `link:${code}`;
 export const shortKey = (shortCode: string) => `short:${shortCode}`;
 export const nonceKey = (nonce: string) => `replay:nonce:${nonce}`;
+/**
+ * `click:{click_id}` → ClickAttribution, written by the edge once a click's verdict is final, so a
+ * conversion can be attributed while the click is still in the queue and not yet in Postgres.
+ */
+export const clickKey = (clickId: string) => `click:${clickId}`;
+export const CLICK_ATTRIBUTION_TTL_SECONDS = 86_400;
+
+export interface ClickAttribution {
+  click_id: string;
+  tenant_id: string;
+  advertiser_id: string;
+  offer_id: string;
+  publisher_id: string;
+  tracking_code: string;
+  verdict: string;
+  created_at: number;
+}
+
 export const dedupeKey = (code: string, ipHash: string) => `dedupe:${code}:${ipHash}`;
 
 /** Seed geo rule: a country is blocked if listed as blocked, or if an allow list exists without it. */

@@ -345,6 +345,43 @@ describe("redis-server child process", () => {
       await server.close();
     }
   });
+
+  it("fails fast while Redis is gone and recovers when it is back", async () => {
+    const first = await startRedisServer({});
+    if (first === null) return;
+    const port = Number(new URL(first.url).port);
+    const backend = createRedisBackend(first.url);
+    const gateway = await startUpstashGateway({ token: TOKEN, backend });
+    let second: Awaited<ReturnType<typeof startRedisServer>> = null;
+    try {
+      const redis = new Redis({ url: gateway.url, token: TOKEN, retry: false });
+      expect(await redis.set("k", "v")).toBe("OK");
+      await first.close();
+      const { ms, outcome } = await elapsed(() => redis.get("k"));
+      expect(outcome.status).toBe("rejected");
+      expect(ms).toBeLessThan(1000);
+
+      second = await startRedisServer({ port });
+      expect(second).not.toBeNull();
+      // The backend reconnects on its own (retry delay capped at 1 s).
+      const deadline = Date.now() + 5000;
+      let value: unknown;
+      while (Date.now() < deadline) {
+        try {
+          value = await redis.set("k", "again");
+          break;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      expect(value).toBe("OK");
+    } finally {
+      await gateway.close();
+      await backend.close();
+      await first.close();
+      await second?.close();
+    }
+  });
 });
 
 describe("stripUpstashScriptFlags", () => {
