@@ -9,6 +9,8 @@ export interface ApiEnv {
   UPSTASH_REDIS_REST_URL: string;
   UPSTASH_REDIS_REST_TOKEN: string;
   IP_HASH_SECRET: string;
+  /** Signs management-API JWTs (HS256). */
+  JWT_SECRET: string;
   /** Public base of the edge worker, for links the API hands out (e.g. "https://track.example.com"). */
   TRACKING_BASE_URL?: string;
   /** Public base of the short-link host (e.g. "https://afftok.link"). */

@@ -56,6 +56,7 @@ export interface Stack {
   redisRestToken: string;
   wsProxy: string;
   ipHashSecret: string;
+  jwtSecret: string;
   edgeConfig: WranglerConfig;
   apiConfig: WranglerConfig;
   close(): Promise<void>;
@@ -126,6 +127,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       bundleWorker(apiConfig.main, path.join(buildDir, "api.js")),
     ]);
 
+    const jwtSecret = process.env.JWT_SECRET ?? randomBytes(32).toString("hex");
     const ipHashSecret = process.env.IP_HASH_SECRET ?? randomBytes(32).toString("hex");
     const redisBindings = {
       UPSTASH_REDIS_REST_URL: gateway.url,
@@ -160,6 +162,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         ...apiConfig.vars,
         ...redisBindings,
         DATABASE_URL: databaseUrl,
+        JWT_SECRET: jwtSecret,
         NEON_WS_PROXY: bridge.wsProxy,
         ...opts.apiVars,
       },
@@ -205,6 +208,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       redisRestToken,
       wsProxy: bridge.wsProxy,
       ipHashSecret,
+      jwtSecret,
       edgeConfig,
       apiConfig,
       close,
