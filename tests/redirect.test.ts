@@ -33,7 +33,7 @@ function visit(
     method: init.method ?? "GET",
     redirect: "manual",
     headers: { "user-agent": init.ua ?? BROWSER_UA, "cf-connecting-ip": init.ip ?? nextIp() },
-    ...(init.country ? { cf: { country: init.country } } : {}),
+    ...(init.country ? { cf: { country: init.country as "US" } } : {}),
   });
 }
 
