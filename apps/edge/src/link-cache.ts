@@ -12,6 +12,8 @@ interface CacheEntry {
 }
 
 const cache = new Map<string, CacheEntry>();
+/** Lookups in flight, so a burst of clicks on a cold link costs one Redis GET, not one each. */
+const pending = new Map<string, Promise<LinkRecord | null>>();
 const CACHE_LIMIT = 10_000;
 const NEGATIVE_CACHE_MS = 5_000;
 
@@ -47,7 +49,21 @@ export async function getLinkRecord(
   const now = Date.now();
   const hit = cache.get(key);
   if (hit && hit.expiresAt > now) return hit.record;
+  let inFlight = pending.get(key);
+  if (!inFlight) {
+    inFlight = fetchLinkRecord(env, by, key, cacheMs).finally(() => pending.delete(key));
+    pending.set(key, inFlight);
+  }
+  return inFlight;
+}
 
+async function fetchLinkRecord(
+  env: EdgeEnv,
+  by: LinkLookup,
+  key: string,
+  cacheMs: number,
+): Promise<LinkRecord | null> {
+  const now = Date.now();
   let record: LinkRecord | null | undefined;
   try {
     record = await edgeRedis(env).get<LinkRecord>(key);

@@ -1,0 +1,205 @@
+// What must hold under load and failure: every redirected click lands exactly once, queue
+// redelivery never double counts, legacy links obey their flag, and Redis going away does not
+// stop redirects.
+
+import { type ClickEvent, newClickId } from "@afftrack/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  BROWSER_UA,
+  clickIdOf,
+  clickRow,
+  nextIp,
+  signedPath,
+  startTestStack,
+  type TestStack,
+  waitFor,
+} from "./support";
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function countClicks(s: TestStack, offerId: string, verdict?: string): Promise<number> {
+  let q = s.db
+    .selectFrom("clicks")
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .where("offer_id", "=", offerId);
+  if (verdict) q = q.where("verdict", "=", verdict);
+  return Number((await q.executeTakeFirstOrThrow()).n);
+}
+
+function get(s: TestStack, path: string, ip = nextIp()) {
+  return fetch(`${s.edgeUrl}${path}`, {
+    redirect: "manual",
+    headers: { "user-agent": BROWSER_UA, "cf-connecting-ip": ip },
+  });
+}
+
+describe("exactly once", () => {
+  it("turns 1,000 concurrent valid clicks into exactly 1,000 valid rows", async () => {
+    const f = await stack.fixture();
+    const paths = await Promise.all(Array.from({ length: 1000 }, () => signedPath(f)));
+    const responses = await Promise.all(paths.map((p) => get(stack, p)));
+    expect(responses.map((r) => r.status).filter((s) => s !== 302)).toEqual([]);
+    const ids = new Set(responses.map((r) => clickIdOf(r.headers.get("location"))));
+    expect(ids.size).toBe(1000);
+    await waitFor(async () => (await countClicks(stack, f.offer_id)) >= 1000, 60_000, "1000 clicks");
+    // Give a late duplicate the chance to show up before counting again.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await countClicks(stack, f.offer_id)).toBe(1000);
+    expect(await countClicks(stack, f.offer_id, "valid")).toBe(1000);
+    const stats = await stack.db
+      .selectFrom("stats_daily")
+      .select(["clicks", "valid_clicks"])
+      .where("offer_id", "=", f.offer_id)
+      .executeTakeFirstOrThrow();
+    expect(stats).toEqual({ clicks: 1000, valid_clicks: 1000 });
+  });
+
+  it("writes a redelivered batch once: no duplicate rows, rollups counted once", async () => {
+    const f = await stack.fixture();
+    const events: ClickEvent[] = Array.from({ length: 25 }, (_, i) => ({
+      v: 1,
+      click_id: newClickId(),
+      created_at: Date.now(),
+      tenant_id: f.tenant_id,
+      tracking_code: f.tracking_code,
+      offer_id: f.offer_id,
+      publisher_id: f.publisher_id,
+      advertiser_id: f.advertiser_id,
+      verdict: i < 20 ? "valid" : "expired",
+      country: "US",
+      device: "desktop",
+      os: "Windows",
+      browser: "Chrome",
+      ip_hash: null,
+      sub1: null,
+      sub2: null,
+      sub3: null,
+      sub4: null,
+      sub5: null,
+      referer: null,
+      source: "redirect",
+    }));
+    const queue = await stack.mf.getQueueProducer<ClickEvent>("CLICKS", stack.apiConfig.name);
+    // At-least-once delivery: the same messages three times, once as one batch with itself.
+    await queue.sendBatch(events.map((body) => ({ body })));
+    await queue.sendBatch([...events, ...events].slice(0, 50).map((body) => ({ body })));
+    await waitFor(async () => (await countClicks(stack, f.offer_id)) >= 25, 20_000, "25 clicks");
+    await queue.sendBatch(events.map((body) => ({ body })));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await countClicks(stack, f.offer_id)).toBe(25);
+    const stats = await stack.db
+      .selectFrom("stats_daily")
+      .select(["clicks", "valid_clicks", "fraud_clicks"])
+      .where("offer_id", "=", f.offer_id)
+      .executeTakeFirstOrThrow();
+    expect(stats).toEqual({ clicks: 25, valid_clicks: 20, fraud_clicks: 5 });
+    const fraud = await stack.db
+      .selectFrom("fraud_events")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("offer_id", "=", f.offer_id)
+      .executeTakeFirstOrThrow();
+    expect(Number(fraud.n)).toBe(5);
+  });
+
+  it("drops malformed queue messages without blocking the good ones", async () => {
+    const f = await stack.fixture();
+    const queue = await stack.mf.getQueueProducer<unknown>("CLICKS", stack.apiConfig.name);
+    const good = {
+      v: 1,
+      click_id: newClickId(),
+      created_at: Date.now(),
+      tenant_id: f.tenant_id,
+      tracking_code: f.tracking_code,
+      offer_id: f.offer_id,
+      publisher_id: f.publisher_id,
+      advertiser_id: f.advertiser_id,
+      verdict: "valid",
+      country: null,
+      device: null,
+      os: null,
+      browser: null,
+      ip_hash: null,
+      sub1: null,
+      sub2: null,
+      sub3: null,
+      sub4: null,
+      sub5: null,
+      referer: null,
+      source: "redirect",
+    };
+    await queue.sendBatch([
+      { body: { ...good, click_id: "not-a-click-id" } },
+      { body: { ...good, verdict: "made_up" } },
+      { body: "garbage" },
+      { body: good },
+    ]);
+    const row = await clickRow(stack.db, good.click_id);
+    expect(row.verdict).toBe("valid");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await countClicks(stack, f.offer_id)).toBe(1);
+  });
+});
+
+describe("legacy unsigned links", () => {
+  it("are redirected but not counted when ALLOW_LEGACY_TRACKING_CODES is off", async () => {
+    const f = await stack.fixture();
+    const res = await get(stack, `/c/${f.tracking_code}`);
+    expect(res.status).toBe(302);
+    expect((await clickRow(stack.db, clickIdOf(res.headers.get("location")))).verdict).toBe(
+      "invalid_signature",
+    );
+  });
+
+  it("are counted as legacy when the flag is on, with geo rules and dedupe still applied", async () => {
+    const legacy = await startTestStack({ edgeVars: { ALLOW_LEGACY_TRACKING_CODES: "true" } });
+    try {
+      const f = await legacy.fixture({ blockedCountries: ["RU"] });
+      const ip = nextIp();
+      const first = await get(legacy, `/c/${f.tracking_code}?sub1=email`, ip);
+      expect(first.status).toBe(302);
+      expect(await clickRow(legacy.db, clickIdOf(first.headers.get("location")))).toMatchObject({
+        verdict: "legacy",
+        sub1: "email",
+      });
+      const again = await get(legacy, `/c/${f.tracking_code}`, ip);
+      expect((await clickRow(legacy.db, clickIdOf(again.headers.get("location")))).verdict).toBe("duplicate");
+      const blocked = await legacy.mf.dispatchFetch(`${legacy.edgeUrl}/c/${f.tracking_code}`, {
+        redirect: "manual",
+        headers: { "user-agent": BROWSER_UA, "cf-connecting-ip": nextIp() },
+        cf: { country: "RU" },
+      });
+      expect(blocked.status).toBe(403);
+      // Signed links keep working alongside legacy ones.
+      const signed = await get(legacy, await signedPath(f));
+      expect((await clickRow(legacy.db, clickIdOf(signed.headers.get("location")))).verdict).toBe("valid");
+    } finally {
+      await legacy.close();
+    }
+  });
+});
+
+describe("Redis down", () => {
+  it("still redirects (link from Postgres over the service binding) and still records the click", async () => {
+    // The gateway's backend points at a port where no Redis listens.
+    const down = await startTestStack({ redisUrl: "redis://127.0.0.1:1/0" });
+    try {
+      const f = await down.fixture();
+      const res = await get(down, `${await signedPath(f)}?sub1=outage`);
+      expect(res.status).toBe(302);
+      expect(res.headers.get("location")).toMatch(/^https:\/\/example\.com\/landing\?click_id=clk_/);
+      const row = await clickRow(down.db, clickIdOf(res.headers.get("location")));
+      expect(row).toMatchObject({ verdict: "valid", sub1: "outage" });
+      const unknown = await get(down, "/c/doesnotexist42");
+      expect(unknown.status).toBe(404);
+    } finally {
+      await down.close();
+    }
+  });
+});
