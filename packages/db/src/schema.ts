@@ -38,6 +38,8 @@ export interface UsersTable {
   role: "network_admin" | "advertiser" | "publisher";
   advertiser_id: string | null;
   publisher_id: string | null;
+  /** 003-management */
+  name: ColumnType<string | null, string | null | undefined>;
   created_at: Timestamp;
 }
 
@@ -59,6 +61,37 @@ export interface OffersTable {
   link_ttl_seconds: ColumnType<number, number | undefined>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** 003-management: "private" offers are open only to allowed_publisher_ids. */
+  visibility: ColumnType<"public" | "private", "public" | "private" | undefined>;
+  allowed_publisher_ids: ColumnType<string[], string[] | undefined>;
+  postback_ip_allowlist: ColumnType<string[], string[] | undefined>;
+}
+
+/** 003-management: rotating refresh tokens (stored hashed). */
+export interface RefreshTokensTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  token_hash: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined>;
+  replaced_by: string | null;
+  created_at: Timestamp;
+}
+
+/** 003-management: invitations of users into a network (token stored hashed). */
+export interface InvitationsTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  role: "network_admin" | "advertiser" | "publisher";
+  advertiser_id: string | null;
+  publisher_id: string | null;
+  token_hash: string;
+  invited_by: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  accepted_at: ColumnType<Date | null, Date | string | null | undefined>;
+  created_at: Timestamp;
 }
 
 export interface TrackingLinksTable {
@@ -153,4 +186,6 @@ export interface Database {
   clicks: ClicksTable;
   fraud_events: FraudEventsTable;
   stats_daily: StatsDailyTable;
+  refresh_tokens: RefreshTokensTable;
+  invitations: InvitationsTable;
 }

@@ -3,9 +3,11 @@
 
 import type { Migration, MigrationProvider } from "kysely/migration";
 import * as m001 from "./001-init";
+import * as m003 from "./003-management";
 
 export const migrations: Record<string, Migration> = {
   "001-init": m001,
+  "003-management": m003,
 };
 
 export const migrationProvider: MigrationProvider = {
