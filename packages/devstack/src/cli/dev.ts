@@ -1,0 +1,67 @@
+// `pnpm dev`: the whole platform locally. Starts the stack, prints the URLs and writes
+// .dev/stack.json for `pnpm demo`, scripts and tests; stops cleanly on Ctrl-C.
+
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { repoRoot } from "../build-workers";
+import { startStack } from "../stack";
+
+const devDir = path.join(repoRoot, ".dev");
+const stackFile = path.join(devDir, "stack.json");
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  return raw ? Number(raw) : fallback;
+}
+
+await mkdir(devDir, { recursive: true });
+process.env.PGLITE_DIR ??= path.join(devDir, "pglite");
+
+const stack = await startStack({
+  edgePort: port("EDGE_PORT", 8787),
+  apiPort: port("API_PORT", 8788),
+  verbose: process.env.QUIET !== "1",
+  queueBatchTimeout: 1,
+});
+
+const info = {
+  edge_url: stack.edgeUrl,
+  api_url: stack.apiUrl,
+  short_link_host: stack.edgeConfig.vars.SHORT_LINK_HOSTS?.split(",")[0] ?? null,
+  database: stack.databaseKind,
+  database_url: stack.databaseUrl,
+  redis: stack.redisKind,
+  redis_rest_url: stack.redisRestUrl,
+  redis_rest_token: stack.redisRestToken,
+  neon_ws_proxy: stack.wsProxy,
+  pid: process.pid,
+  started_at: new Date().toISOString(),
+};
+await writeFile(stackFile, `${JSON.stringify(info, null, 2)}\n`);
+
+const dbLabel = stack.databaseKind === "pglite" ? "embedded PGlite (.dev/pglite)" : "PostgreSQL";
+const redisLabel = {
+  redis: "Redis (REDIS_URL)",
+  "redis-server": "redis-server (spawned)",
+  memory: "in-process engine",
+}[stack.redisKind];
+console.log(`
+afftrack local stack is up
+  edge (redirects)   ${stack.edgeUrl}      e.g. ${stack.edgeUrl}/c/{tracking_code}.{ts}.{nonce}.{sig}
+  api                ${stack.apiUrl}
+  postgres           ${dbLabel} via Neon bridge ws://${stack.wsProxy}
+  redis              ${redisLabel} via Upstash gateway ${stack.redisRestUrl}
+  stack file         .dev/stack.json
+Next: \`pnpm demo\` creates a demo network, offer and link. Ctrl-C stops everything.
+`);
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  await rm(stackFile, { force: true });
+  await stack.close();
+  process.exit(0);
+}
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

@@ -1,0 +1,23 @@
+// Reads .dev/stack.json, written by a running `pnpm dev`.
+
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { repoRoot } from "../build-workers";
+
+export interface StackFile {
+  edge_url: string;
+  api_url: string;
+  short_link_host: string | null;
+  database_url: string;
+  redis_rest_url: string;
+  redis_rest_token: string;
+}
+
+export async function readStackFile(): Promise<StackFile> {
+  try {
+    return JSON.parse(await readFile(path.join(repoRoot, ".dev/stack.json"), "utf8")) as StackFile;
+  } catch {
+    console.error("No running stack found (.dev/stack.json). Start one with `pnpm dev` in another terminal.");
+    process.exit(1);
+  }
+}
