@@ -1,5 +1,7 @@
+export * from "./cidr";
 export * from "./click";
 export * from "./crypto";
+export * from "./currency";
 export * from "./errors";
 export * from "./ids";
 export * from "./ip-hash";
@@ -8,4 +10,6 @@ export * from "./link-record";
 export * from "./link-token";
 export * from "./macros";
 export * from "./password";
+export * from "./request-signature";
 export * from "./user-agent";
+export * from "./wire";

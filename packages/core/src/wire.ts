@@ -1,0 +1,202 @@
+// Wire formats of the ingestion API (seed: afftok-api-reference.md): valibot schemas of the SDK
+// click, conversion, postback, batch and status-change bodies, shared by the API and the SDK.
+
+import * as v from "valibot";
+import { DEFAULT_CURRENCY, isIsoCurrency } from "./currency";
+import { CODE_PATTERN } from "./ids";
+import { REQUEST_NONCE_PATTERN } from "./request-signature";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_BATCH_EVENTS = 100;
+/** Fits conversions.amount numeric(14,4) with room for rollups; a larger amount is refused. */
+export const MAX_AMOUNT = 1_000_000_000;
+export const CONVERSION_STATUSES = ["pending", "approved", "rejected"] as const;
+export type ConversionStatus = (typeof CONVERSION_STATUSES)[number];
+export const SDK_PLATFORMS = ["android", "ios", "flutter", "react-native", "web"] as const;
+export type SdkPlatform = (typeof SDK_PLATFORMS)[number];
+
+const id = (max = 64) => v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(max));
+const optionalText = (max: number) => v.optional(v.nullable(v.pipe(v.string(), v.maxLength(max))));
+
+/** Flat key → primitive maps (custom_params, metadata): bounded, no nesting to store or index. */
+const ParamsSchema = v.pipe(
+  v.record(
+    v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+    v.nullable(v.union([v.pipe(v.string(), v.maxLength(1024)), v.pipe(v.number(), v.finite()), v.boolean()])),
+  ),
+  v.check((o) => Object.keys(o).length <= 50, "must have at most 50 keys"),
+);
+
+export const DeviceInfoSchema = v.object({
+  device_id: optionalText(128),
+  fingerprint: optionalText(128),
+  platform: optionalText(32),
+  os_version: optionalText(32),
+  model: optionalText(64),
+});
+
+/** Authentication fields every signed body carries (timestamp/nonce/signature move to headers in v2). */
+export const SignedFields = {
+  api_key: v.optional(v.pipe(v.string(), v.maxLength(128))),
+  advertiser_id: id(),
+  timestamp: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(0))),
+  nonce: v.optional(
+    v.pipe(v.string(), v.regex(REQUEST_NONCE_PATTERN, "must be 8-128 chars of [A-Za-z0-9_-]")),
+  ),
+  signature: v.optional(v.pipe(v.string(), v.maxLength(256))),
+};
+
+export const SignedEnvelopeSchema = v.object(SignedFields);
+export type SignedEnvelope = v.InferOutput<typeof SignedEnvelopeSchema>;
+
+const ClickFields = {
+  offer_id: id(),
+  /** Required here though the seed lists it as optional: a click must belong to a publisher's link. */
+  tracking_code: v.pipe(v.string(), v.regex(CODE_PATTERN, "must be a tracking code")),
+  sub_id_1: optionalText(255),
+  sub_id_2: optionalText(255),
+  sub_id_3: optionalText(255),
+  sub_id_4: optionalText(255),
+  sub_id_5: optionalText(255),
+  user_id: optionalText(128),
+  /** Server-side clicks (s2s examples) pass the visitor's IP and user agent. */
+  ip: optionalText(45),
+  user_agent: optionalText(1024),
+  device_info: v.optional(v.nullable(DeviceInfoSchema)),
+  custom_params: v.optional(v.nullable(ParamsSchema)),
+};
+
+const ConversionFields = {
+  offer_id: id(),
+  /** Required: conversions are unique per advertiser and transaction_id. */
+  transaction_id: id(128),
+  click_id: optionalText(64),
+  amount: v.optional(
+    v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`)),
+    0,
+  ),
+  currency: v.optional(
+    v.pipe(
+      v.string(),
+      v.maxLength(3),
+      v.toUpperCase(),
+      v.check(isIsoCurrency, "must be an ISO 4217 currency code"),
+    ),
+    DEFAULT_CURRENCY,
+  ),
+  status: v.optional(v.picklist(CONVERSION_STATUSES), "approved"),
+  user_id: optionalText(128),
+  device_info: v.optional(v.nullable(DeviceInfoSchema)),
+  custom_params: v.optional(v.nullable(ParamsSchema)),
+  metadata: v.optional(v.nullable(ParamsSchema)),
+};
+
+export const SdkClickBodySchema = v.object({ ...SignedFields, ...ClickFields });
+export type SdkClickBody = v.InferOutput<typeof SdkClickBodySchema>;
+
+export const ConversionBodySchema = v.object({ ...SignedFields, ...ConversionFields });
+export type ConversionBody = v.InferOutput<typeof ConversionBodySchema>;
+
+/** The postback carries the conversion's fields (the seed's example is a subset). */
+export const PostbackBodySchema = ConversionBodySchema;
+export type PostbackBody = ConversionBody;
+
+export const BatchClickEventSchema = v.object({ type: v.literal("click"), ...ClickFields });
+export const BatchConversionEventSchema = v.object({ type: v.literal("conversion"), ...ConversionFields });
+export const BatchEventSchema = v.variant("type", [BatchClickEventSchema, BatchConversionEventSchema]);
+export type BatchEvent = v.InferOutput<typeof BatchEventSchema>;
+export type ClickFieldsInput = v.InferOutput<typeof BatchClickEventSchema>;
+export type ConversionFieldsInput = v.InferOutput<typeof BatchConversionEventSchema>;
+
+/** Events are validated one by one (one result per event), so the envelope only bounds the list. */
+export const BatchBodySchema = v.object({
+  ...SignedFields,
+  events: v.pipe(
+    v.array(v.unknown()),
+    v.minLength(1, "must hold at least one event"),
+    v.maxLength(MAX_BATCH_EVENTS, `must hold at most ${MAX_BATCH_EVENTS} events`),
+  ),
+});
+export type BatchBody = v.InferOutput<typeof BatchBodySchema>;
+
+export const ConversionStatusBodySchema = v.pipe(
+  v.object({
+    ...SignedFields,
+    conversion_id: optionalText(64),
+    transaction_id: optionalText(128),
+    status: v.picklist(["approved", "rejected"]),
+    reason: optionalText(500),
+  }),
+  v.forward(
+    v.check(
+      (b) => Boolean(b.conversion_id || b.transaction_id),
+      "conversion_id or transaction_id is required",
+    ),
+    ["conversion_id"],
+  ),
+);
+export type ConversionStatusBody = v.InferOutput<typeof ConversionStatusBodySchema>;
+
+export const SdkHeadersSchema = v.object({
+  version: v.optional(v.pipe(v.string(), v.regex(/^[0-9A-Za-z.+_-]{1,32}$/, "must be a version string"))),
+  platform: v.optional(v.picklist(SDK_PLATFORMS)),
+});
+
+/** `Invalid parameter "amount": ...` — the seed asks that INVALID_PARAMS names the bad field. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[], prefix = ""): string {
+  const issue = issues[0];
+  if (!issue) return "Invalid parameters";
+  const path = v.getDotPath(issue) ?? "";
+  const field = prefix && path ? `${prefix}.${path}` : prefix || path;
+  const missing = issue.input === undefined && issue.kind === "schema";
+  if (!field) return `Invalid parameters: ${issue.message}`;
+  return missing ? `Missing parameter "${field}"` : `Invalid parameter "${field}": ${issue.message}`;
+}
+
+export type JsonObjectResult = { ok: true; value: Record<string, unknown> } | { ok: false; error: string };
+
+// NUL and lone surrogates survive JSON.parse but Postgres text/jsonb refuses them: reject up front.
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function hasUnstorableText(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value === "string") {
+      if (UNSTORABLE.test(value)) return true;
+    } else if (Array.isArray(value)) {
+      for (const item of value) stack.push(item);
+    } else if (value !== null && typeof value === "object") {
+      for (const [k, item] of Object.entries(value)) {
+        if (UNSTORABLE.test(k)) return true;
+        stack.push(item);
+      }
+    }
+  }
+  return false;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Decodes and parses a request body that must be a JSON object; never throws. */
+export function parseJsonObject(bytes: Uint8Array): JsonObjectResult {
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    return { ok: false, error: "Body is not valid UTF-8" };
+  }
+  if (text.trim() === "") return { ok: false, error: "Body is empty; a JSON object is required" };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, error: "Malformed JSON body" };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return { ok: false, error: "Body must be a JSON object" };
+  }
+  if (hasUnstorableText(value))
+    return { ok: false, error: "Body contains NUL or unpaired surrogate characters" };
+  return { ok: true, value: value as Record<string, unknown> };
+}
