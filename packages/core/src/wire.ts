@@ -156,19 +156,19 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[], prefix =
 export type JsonObjectResult = { ok: true; value: Record<string, unknown> } | { ok: false; error: string };
 
 // NUL and lone surrogates survive JSON.parse but Postgres text/jsonb refuses them: reject up front.
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function hasUnstorableText(root: unknown): boolean {
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const value = stack.pop();
     if (typeof value === "string") {
-      if (UNSTORABLE.test(value)) return true;
+      if (value.includes("\0") || LONE_SURROGATE.test(value)) return true;
     } else if (Array.isArray(value)) {
       for (const item of value) stack.push(item);
     } else if (value !== null && typeof value === "object") {
       for (const [k, item] of Object.entries(value)) {
-        if (UNSTORABLE.test(k)) return true;
+        if (k.includes("\0") || LONE_SURROGATE.test(k)) return true;
         stack.push(item);
       }
     }
