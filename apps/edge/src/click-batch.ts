@@ -1,0 +1,163 @@
+// Post-redirect work for many clicks at once. The first click of a window becomes the leader:
+// its waitUntil waits a few milliseconds, then settles every click queued meanwhile with one
+// Redis pipeline (nonces, dedupe), one pipeline of attribution records and one queue sendBatch.
+// Other clicks only append plain data, so no request ever awaits I/O started by another.
+
+import {
+  CLICK_ATTRIBUTION_TTL_SECONDS,
+  type ClickAttribution,
+  type ClickEvent,
+  clickKey,
+  dedupeKey,
+  hashIp,
+  nonceKey,
+} from "@afftrack/core";
+import type { EdgeConfig, EdgeEnv } from "./env";
+import { edgeRedis } from "./link-cache";
+
+export interface PendingClick {
+  event: ClickEvent;
+  /** Raw visitor IP: hashed here, never stored or queued. */
+  ip: string;
+  /** Nonce of a signed link, burned only when the click would count. */
+  nonce: string | null;
+  nonceTtlSeconds: number;
+}
+
+/** How long a leader collects clicks before flushing; invisible to visitors (after the 302). */
+const COLLECT_MS = 10;
+/** Queue sendBatch limit is 100 messages / 256 KB; a click event is well under 2 KB. */
+const MAX_BATCH = 100;
+const QUEUE_ATTEMPTS = 3;
+
+const buffer: PendingClick[] = [];
+let leading = false;
+
+export function enqueueClick(
+  env: EdgeEnv,
+  config: EdgeConfig,
+  ctx: ExecutionContext,
+  click: PendingClick,
+): void {
+  buffer.push(click);
+  if (leading) return;
+  leading = true;
+  ctx.waitUntil(lead(env, config));
+}
+
+async function lead(env: EdgeEnv, config: EdgeConfig): Promise<void> {
+  try {
+    await new Promise((r) => setTimeout(r, COLLECT_MS));
+    while (buffer.length > 0) {
+      const batch = buffer.splice(0, MAX_BATCH);
+      await settleClicks(env, config, batch);
+    }
+  } finally {
+    leading = false;
+  }
+}
+
+const counts = (e: ClickEvent) => e.verdict === "valid" || e.verdict === "legacy";
+
+/**
+ * Bots and refused clicks never burn a nonce, so a link-preview crawler cannot spend a
+ * publisher's link before the human clicks it.
+ */
+export async function settleClicks(env: EdgeEnv, config: EdgeConfig, batch: PendingClick[]): Promise<void> {
+  await Promise.all(
+    batch.map(async (c) => {
+      c.event.ip_hash = c.ip ? await hashIp(env.IP_HASH_SECRET, c.ip, c.event.created_at) : null;
+    }),
+  );
+  const redis = edgeRedis(env);
+  const checked = batch.filter((c) => counts(c.event));
+  if (checked.length > 0) {
+    try {
+      const p = redis.pipeline();
+      const slots: Array<{ click: PendingClick; kind: "nonce" | "dedupe" }> = [];
+      for (const c of checked) {
+        if (c.nonce) {
+          p.set(nonceKey(c.nonce), 1, { nx: true, ex: c.nonceTtlSeconds });
+          slots.push({ click: c, kind: "nonce" });
+        }
+        if (c.event.ip_hash && config.dedupeSeconds > 0) {
+          p.set(dedupeKey(c.event.tracking_code, c.event.ip_hash), 1, { nx: true, ex: config.dedupeSeconds });
+          slots.push({ click: c, kind: "dedupe" });
+        }
+      }
+      const results = slots.length > 0 ? await p.exec<Array<"OK" | null>>() : [];
+      const replayed = new Set<PendingClick>();
+      slots.forEach((slot, i) => {
+        if (results[i] !== null) return;
+        if (slot.kind === "nonce") {
+          replayed.add(slot.click);
+          slot.click.event.verdict = "replay";
+        } else if (!replayed.has(slot.click)) slot.click.event.verdict = "duplicate";
+      });
+    } catch (err) {
+      // Without Redis a replay cannot be proven; the clicks are kept and the gap is logged.
+      console.warn(
+        JSON.stringify({
+          msg: "replay/dedupe check skipped: redis unavailable",
+          clicks: checked.length,
+          error: String(err),
+        }),
+      );
+    }
+  }
+  const events = batch.map((c) => c.event);
+  await Promise.all([sendClicks(env, events), rememberClicks(env, events)]);
+}
+
+/** Lets a conversion find a click's offer and publisher before the consumer has written it. */
+async function rememberClicks(env: EdgeEnv, events: ClickEvent[]): Promise<void> {
+  try {
+    const p = edgeRedis(env).pipeline();
+    for (const e of events) {
+      const attribution: ClickAttribution = {
+        click_id: e.click_id,
+        tenant_id: e.tenant_id,
+        advertiser_id: e.advertiser_id,
+        offer_id: e.offer_id,
+        publisher_id: e.publisher_id,
+        tracking_code: e.tracking_code,
+        verdict: e.verdict,
+        created_at: e.created_at,
+      };
+      p.set(clickKey(e.click_id), attribution, { ex: CLICK_ATTRIBUTION_TTL_SECONDS });
+    }
+    await p.exec();
+  } catch (err) {
+    // Postgres will have the clicks shortly; attribution then reads them from there.
+    console.warn(
+      JSON.stringify({ msg: "click attribution not cached", clicks: events.length, error: String(err) }),
+    );
+  }
+}
+
+/** Queue send with retries; if the queue keeps failing, write through the API worker directly. */
+export async function sendClicks(env: EdgeEnv, events: ClickEvent[]): Promise<void> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < QUEUE_ATTEMPTS; attempt++) {
+    try {
+      await env.CLICKS.sendBatch(events.map((body) => ({ body, contentType: "json" as const })));
+      return;
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+    }
+  }
+  console.warn(
+    JSON.stringify({
+      msg: "queue send failed, writing clicks directly",
+      clicks: events.length,
+      error: String(lastError),
+    }),
+  );
+  try {
+    await env.LINKS.recordClicks(events);
+  } catch (err) {
+    const ids = events.map((e) => e.click_id);
+    console.error(JSON.stringify({ msg: "clicks lost", click_ids: ids, error: String(err) }));
+  }
+}
