@@ -1,0 +1,80 @@
+// Bearer-token guard of the management API: verifies the HS256 access token and puts the caller
+// (user, role, network and own advertiser/publisher) on the context for every scoped query.
+
+import { type AccessClaims, ApiError, type UserRole, verifyJwt } from "@afftrack/core";
+import type { MiddlewareHandler } from "hono";
+import type { AppContext, AppEnv } from "../context";
+
+export interface Caller {
+  user_id: string;
+  role: UserRole;
+  tenant_id: string;
+  advertiser_id: string | null;
+  publisher_id: string | null;
+}
+
+declare module "../context" {
+  interface ApiVariables {
+    /** Set by requireAuth(); read it with callerOf(c). */
+    caller?: Caller;
+  }
+}
+
+/** Access tokens live 15 minutes; the refresh token (30 days, rotated on use) renews them. */
+export const ACCESS_TOKEN_TTL_SECONDS = 900;
+
+export function jwtSecretOf(c: AppContext): string {
+  const secret = c.env.JWT_SECRET;
+  if (!secret) throw new Error("api worker misconfigured: missing JWT_SECRET");
+  return secret;
+}
+
+export function callerFromClaims(claims: AccessClaims): Caller {
+  return {
+    user_id: claims.sub,
+    role: claims.role,
+    tenant_id: claims.tenant_id,
+    advertiser_id: claims.advertiser_id ?? null,
+    publisher_id: claims.publisher_id ?? null,
+  };
+}
+
+/**
+ * Refuses the request with 401 UNAUTHORIZED unless it carries a valid, unexpired access token.
+ * The message never says which check failed beyond "expired", so tokens cannot be probed.
+ */
+export function requireAuth(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match?.[1]) throw new ApiError("UNAUTHORIZED", "Missing bearer token");
+    const result = await verifyJwt(match[1], jwtSecretOf(c));
+    if (!result.ok) {
+      throw new ApiError(
+        "UNAUTHORIZED",
+        result.reason === "expired" ? "Access token expired" : "Invalid access token",
+      );
+    }
+    const caller = callerFromClaims(result.claims);
+    // A role token without its own account id is not one we issued; refuse rather than widen scope.
+    if (caller.role === "advertiser" && !caller.advertiser_id)
+      throw new ApiError("UNAUTHORIZED", "Invalid access token");
+    if (caller.role === "publisher" && !caller.publisher_id)
+      throw new ApiError("UNAUTHORIZED", "Invalid access token");
+    c.set("caller", caller);
+    await next();
+  };
+}
+
+export function callerOf(c: AppContext): Caller {
+  const caller = c.get("caller");
+  if (!caller) throw new ApiError("UNAUTHORIZED", "Missing bearer token");
+  return caller;
+}
+
+/** 403 FORBIDDEN unless the caller has one of `roles`; checked before any lookup, so it reveals nothing. */
+export function requireRole(c: AppContext, ...roles: UserRole[]): Caller {
+  const caller = callerOf(c);
+  if (!roles.includes(caller.role)) throw new ApiError("FORBIDDEN", "Your role may not do this");
+  return caller;
+}
