@@ -26,7 +26,7 @@ export async function createCurrentSecret(
 
 /**
  * The secret to sign a new link with: the newest valid one that is older than the propagation
- * window, else the newest (an advertiser's very first secret). Creates one if there is none.
+ * window, else the oldest valid one. Creates one if the advertiser has none.
  */
 export async function signingSecret(
   db: Kysely<Database>,
@@ -41,7 +41,8 @@ export async function signingSecret(
     .orderBy("created_at", "desc")
     .execute();
   const settled = Date.now() - SECRET_PROPAGATION_SECONDS * 1000;
-  const pick = rows.find((r) => r.created_at.getTime() <= settled) ?? rows[0];
+  // Failing that (all rotated within the window), the oldest valid one: the one edges knew first.
+  const pick = rows.find((r) => r.created_at.getTime() <= settled) ?? rows[rows.length - 1];
   if (pick) return pick.secret;
   return (await createCurrentSecret(db, owner)).secret;
 }
