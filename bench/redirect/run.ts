@@ -8,8 +8,8 @@
 
 import { createHmac, randomBytes } from "node:crypto";
 import autocannon from "autocannon";
-import { createFixture, nodeDb } from "../../packages/devstack/src/fixtures";
-import { startStack } from "../../packages/devstack/src/stack";
+import { nodeDb } from "../../packages/devstack/src/fixtures";
+import { spawnStack } from "../lib/spawn-stack";
 import { fmt, withTempDatabase } from "../lib/temp-database";
 
 const DURATION = Number(process.env.DURATION ?? 10);
@@ -47,7 +47,8 @@ async function load(url: string, host: string | undefined, nextPath: () => strin
             path: nextPath(),
             headers: {
               ...req.headers,
-              "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36",
+              "user-agent":
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36",
               "cf-connecting-ip": `10.${(counter >> 16) & 255}.${(counter >> 8) & 255}.${counter & 255}`,
             },
           };
@@ -57,23 +58,35 @@ async function load(url: string, host: string | undefined, nextPath: () => strin
   });
   const total = result.requests.total;
   const ok = result.statusCodeStats?.["302"]?.count ?? 0;
-  return { rps: total / DURATION, p50: result.latency.p50, p99: result.latency.p99, non302: total - ok, total };
+  return {
+    rps: total / DURATION,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non302: total - ok,
+    total,
+  };
 }
 
 await withTempDatabase(async (databaseUrl) => {
-  const stack = await startStack({
-    databaseUrl,
-    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0",
-    migrate: false,
-    extraWorkers: [{ name: "bare", modules: true, script: BARE_WORKER, routes: [`${BARE_HOST}/*`] }],
+  const stack = await spawnStack({
+    stack: {
+      databaseUrl,
+      redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0",
+      migrate: false,
+      extraWorkers: [{ name: "bare", modules: true, script: BARE_WORKER, routes: [`${BARE_HOST}/*`] }],
+    },
+    fixture: { destinationUrl: "https://example.com/landing?click_id={click_id}&country={country}" },
   });
   const db = nodeDb(databaseUrl);
   try {
-    const f = await createFixture(db, { destinationUrl: "https://example.com/landing?click_id={click_id}&country={country}" });
+    const f = stack.fixture;
     const signed = () => {
       const ts = Date.now();
       const nonce = randomBytes(16).toString("hex");
-      const sig = createHmac("sha256", f.link_secret).update(`${f.tracking_code}.${ts}.${nonce}`).digest("hex").slice(0, 16);
+      const sig = createHmac("sha256", f.link_secret)
+        .update(`${f.tracking_code}.${ts}.${nonce}`)
+        .digest("hex")
+        .slice(0, 16);
       return `/c/${f.tracking_code}.${ts}.${nonce}.${sig}`;
     };
     // Warm both isolates (and the edge's link cache) before measuring.
@@ -92,25 +105,43 @@ await withTempDatabase(async (databaseUrl) => {
     let rows = 0;
     while (Date.now() < deadline) {
       rows = Number(
-        (await db.selectFrom("clicks").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n,
+        (
+          await db
+            .selectFrom("clicks")
+            .select((eb) => eb.fn.countAll<string>().as("n"))
+            .executeTakeFirstOrThrow()
+        ).n,
       );
       if (rows >= redirected) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    const verdicts = await db.selectFrom("clicks").select(["verdict", (eb) => eb.fn.countAll<string>().as("n")]).groupBy("verdict").execute();
+    const verdicts = await db
+      .selectFrom("clicks")
+      .select(["verdict", (eb) => eb.fn.countAll<string>().as("n")])
+      .groupBy("verdict")
+      .execute();
 
-    console.log(`\nbench/redirect: ${ROUNDS} rounds x ${DURATION}s, ${CONNECTIONS} connections, one Miniflare`);
+    console.log(
+      `\nbench/redirect: ${ROUNDS} rounds x ${DURATION}s, ${CONNECTIONS} connections, one Miniflare`,
+    );
     console.log("worker        req/s      p50 ms   p99 ms   non-302");
-    for (const [name, rs] of [["bare 302", bare], ["edge", edge]] as const) {
+    for (const [name, rs] of [
+      ["bare 302", bare],
+      ["edge", edge],
+    ] as const) {
       console.log(
         `${name.padEnd(12)} ${fmt(avg(rs, "rps")).padStart(8)} ${fmt(avg(rs, "p50")).padStart(10)} ${fmt(avg(rs, "p99")).padStart(8)} ${String(rs.reduce((s, r) => s + r.non302, 0)).padStart(9)}`,
       );
     }
     console.log(`throughput ratio edge/bare: ${fmt(avg(edge, "rps") / avg(bare, "rps"), 2)} (goal >= 0.80)`);
-    console.log(`p99 ratio edge/bare:        ${fmt(avg(edge, "p99") / Math.max(avg(bare, "p99"), 0.001), 2)} (goal <= 1.50)`);
-    console.log(`clicks redirected: ${redirected}, rows in postgres: ${rows} (${verdicts.map((v) => `${v.verdict}=${v.n}`).join(", ")})`);
+    console.log(
+      `p99 ratio edge/bare:        ${fmt(avg(edge, "p99") / Math.max(avg(bare, "p99"), 0.001), 2)} (goal <= 1.50)`,
+    );
+    console.log(
+      `clicks redirected: ${redirected}, rows in postgres: ${rows} (${verdicts.map((v) => `${v.verdict}=${v.n}`).join(", ")})`,
+    );
   } finally {
     await db.destroy();
-    await stack.close();
+    await stack.stop();
   }
 });

@@ -1,0 +1,39 @@
+// Starts bench/lib/stack-process.ts as a child process and waits for its ready line.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import type { Fixture, FixtureOptions } from "../../packages/devstack/src/fixtures";
+import type { StackOptions } from "../../packages/devstack/src/stack";
+
+export interface StackProcess {
+  edgeUrl: string;
+  apiUrl: string;
+  databaseUrl: string;
+  fixture: Fixture;
+  stop(): Promise<void>;
+}
+
+export async function spawnStack(opts: {
+  stack: StackOptions;
+  fixture?: FixtureOptions;
+}): Promise<StackProcess> {
+  const entry = path.join(import.meta.dirname, "stack-process.ts");
+  const tsx = path.join(import.meta.dirname, "../../node_modules/.bin/tsx");
+  const child: ChildProcess = spawn(tsx, [entry, JSON.stringify(opts)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const ready = await new Promise<Omit<StackProcess, "stop">>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`stack process exited with ${code}`)));
+    lines.once("line", (line) => resolve(JSON.parse(line)));
+  });
+  return {
+    ...ready,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
