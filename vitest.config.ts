@@ -10,5 +10,6 @@ export default defineConfig({
     globalSetup: ["./tests/global-setup.ts"],
     pool: "forks",
     maxWorkers: 2,
+    reporters: ["default", "./tests/summary-reporter.ts"],
   },
 });
