@@ -16,6 +16,9 @@ export interface ApiEnv {
   /** Public base of the short-link host (e.g. "https://afftok.link"). */
   SHORT_LINK_BASE_URL?: string;
   CLICKS?: Queue<ClickEvent>;
+  /** Ingestion rate limits per API key (defaults 60 and 1000, the seed's); raised for benchmarks. */
+  RATE_LIMIT_PER_MINUTE?: string;
+  RATE_LIMIT_PER_HOUR?: string;
 }
 
 const REQUIRED = [

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { consumeClicks } from "./consumers/clicks.consumer";
 import { type AppEnv, initServices } from "./context";
 import { type ApiEnv, assertApiEnv } from "./env";
+import { registerIngestion } from "./routes/ingest/index";
 import { registerManagementRoutes } from "./routes/management/index";
 
 export { EdgeService } from "./edge-service";
@@ -16,6 +17,7 @@ app.use(initServices());
 app.get("/healthz", (c) => c.json({ ok: true }));
 // feature routes are registered below this line
 registerManagementRoutes(app);
+registerIngestion(app);
 app.notFound((c) => c.json(errorBody("NOT_FOUND", "No such endpoint"), 404));
 app.onError((err, c) => {
   if (err instanceof ApiError) return c.json(err.toBody(), err.status as 400);

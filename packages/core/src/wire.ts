@@ -105,8 +105,11 @@ export const BatchClickEventSchema = v.object({ type: v.literal("click"), ...Cli
 export const BatchConversionEventSchema = v.object({ type: v.literal("conversion"), ...ConversionFields });
 export const BatchEventSchema = v.variant("type", [BatchClickEventSchema, BatchConversionEventSchema]);
 export type BatchEvent = v.InferOutput<typeof BatchEventSchema>;
-export type ClickFieldsInput = v.InferOutput<typeof BatchClickEventSchema>;
-export type ConversionFieldsInput = v.InferOutput<typeof BatchConversionEventSchema>;
+/** The event fields without envelope or batch `type`: what the API's services consume. */
+export const ClickFieldsSchema = v.object(ClickFields);
+export const ConversionFieldsSchema = v.object(ConversionFields);
+export type ClickFieldsInput = v.InferOutput<typeof ClickFieldsSchema>;
+export type ConversionFieldsInput = v.InferOutput<typeof ConversionFieldsSchema>;
 
 /** Events are validated one by one (one result per event), so the envelope only bounds the list. */
 export const BatchBodySchema = v.object({
@@ -176,7 +179,7 @@ function hasUnstorableText(root: unknown): boolean {
   return false;
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** Decodes and parses a request body that must be a JSON object; never throws. */
 export function parseJsonObject(bytes: Uint8Array): JsonObjectResult {

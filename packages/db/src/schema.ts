@@ -123,6 +123,8 @@ export interface ApiKeysTable {
   expires_at: ColumnType<Date | null, Date | string | null | undefined>;
   last_used_at: ColumnType<Date | null, Date | string | null | undefined>;
   created_at: Timestamp;
+  /** v2 request signatures (002-ingestion); null for keys issued without one. */
+  signing_secret: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ClicksTable {
@@ -147,6 +149,10 @@ export interface ClicksTable {
   sub5: string | null;
   referer: string | null;
   inserted_at: Timestamp;
+  /** SDK clicks only (002-ingestion). */
+  sdk_version: ColumnType<string | null, string | null | undefined, string | null>;
+  sdk_platform: ColumnType<string | null, string | null | undefined, string | null>;
+  sdk_meta: ColumnType<unknown, string | null | undefined, string | null>;
 }
 
 export interface FraudEventsTable {
@@ -174,6 +180,51 @@ export interface StatsDailyTable {
   payout: Numeric;
 }
 
+export type ConversionAttribution = "click" | "no_click" | "click_not_found" | "click_of_other_advertiser";
+
+/** 002-ingestion: one row per advertiser and transaction_id (unique index). */
+export interface ConversionsTable {
+  id: string;
+  tenant_id: string;
+  advertiser_id: string;
+  offer_id: string;
+  transaction_id: string;
+  click_id: string | null;
+  publisher_id: string | null;
+  tracking_code: string | null;
+  click_verdict: string | null;
+  reported_click_id: string | null;
+  attribution: ConversionAttribution;
+  status: "pending" | "approved" | "rejected";
+  amount: Numeric;
+  currency: string;
+  payout: Numeric;
+  payout_currency: string;
+  revenue_in_rollup: boolean;
+  payout_in_rollup: boolean;
+  source: "postback" | "sdk" | "batch";
+  api_key_id: string | null;
+  user_id: string | null;
+  device_info: ColumnType<unknown, string | null | undefined, string | null>;
+  custom_params: ColumnType<unknown, string | null | undefined, string | null>;
+  metadata: ColumnType<unknown, string | null | undefined, string | null>;
+  sdk_version: string | null;
+  sdk_platform: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ConversionStatusHistoryTable {
+  id: Generated<string>;
+  conversion_id: string;
+  tenant_id: string;
+  from_status: string | null;
+  to_status: string;
+  reason: string | null;
+  source: string;
+  changed_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   advertisers: AdvertisersTable;
@@ -186,6 +237,8 @@ export interface Database {
   clicks: ClicksTable;
   fraud_events: FraudEventsTable;
   stats_daily: StatsDailyTable;
+  conversions: ConversionsTable;
+  conversion_status_history: ConversionStatusHistoryTable;
   refresh_tokens: RefreshTokensTable;
   invitations: InvitationsTable;
 }

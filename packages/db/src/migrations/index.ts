@@ -3,10 +3,12 @@
 
 import type { Migration, MigrationProvider } from "kysely/migration";
 import * as m001 from "./001-init";
+import * as m002 from "./002-ingestion";
 import * as m003 from "./003-management";
 
 export const migrations: Record<string, Migration> = {
   "001-init": m001,
+  "002-ingestion": m002,
   "003-management": m003,
 };
 

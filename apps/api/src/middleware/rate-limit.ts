@@ -1,0 +1,150 @@
+// Per-API-key rate limits (seed: 60/minute and 1,000/hour) with @upstash/ratelimit sliding windows
+// on the request's Redis. X-RateLimit-* headers go on every response after authentication.
+// Fails closed: Ratelimit's timeout (which lets requests through when Redis is slow) and its
+// in-isolate ephemeral cache are off, so a Redis failure is a 503, never a silent pass.
+
+import { ApiError } from "@afftrack/core";
+import { Ratelimit } from "@upstash/ratelimit";
+import type { Redis } from "@upstash/redis/cloudflare";
+import type { MiddlewareHandler } from "hono";
+import type { AppContext, AppEnv } from "../context";
+import { apiKeyOf } from "./api-key-auth";
+
+declare module "../context" {
+  interface ApiVariables {
+    /** Set by rateLimit(): how many of the request's `cost` units were granted (batch events). */
+    rateLimitGranted?: number;
+  }
+}
+
+export const DEFAULT_PER_MINUTE = 60;
+export const DEFAULT_PER_HOUR = 1000;
+
+export interface RateLimitOptions {
+  /** Requests per minute per key; default RATE_LIMIT_PER_MINUTE or 60. */
+  perMinute?: number;
+  /** Requests per hour per key; default RATE_LIMIT_PER_HOUR or 1000. */
+  perHour?: number;
+  /**
+   * Units this request costs (a batch: one per event). When fewer remain, the request is granted
+   * what remains (read it with rateLimitGrantedOf) and refused with 429 only if nothing remains.
+   */
+  cost?: (c: AppContext) => number;
+  /** Redis key prefix (default "rl:ingest"). */
+  prefix?: string;
+}
+
+interface Window {
+  limit: number;
+  remaining: number;
+  reset: number;
+}
+
+const limiters = new WeakMap<Redis, Map<string, Ratelimit>>();
+
+function limiterFor(redis: Redis, prefix: string, tokens: number, window: "1 m" | "1 h"): Ratelimit {
+  let byConfig = limiters.get(redis);
+  if (!byConfig) {
+    byConfig = new Map();
+    limiters.set(redis, byConfig);
+  }
+  const id = `${prefix}|${tokens}|${window}`;
+  let limiter = byConfig.get(id);
+  if (!limiter) {
+    limiter = new Ratelimit({
+      redis,
+      limiter: Ratelimit.slidingWindow(tokens, window),
+      prefix: `${prefix}:${window === "1 m" ? "m" : "h"}`,
+      ephemeralCache: false,
+      timeout: 0,
+      analytics: false,
+      enableTelemetry: false,
+    });
+    byConfig.set(id, limiter);
+  }
+  return limiter;
+}
+
+function positiveInt(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+}
+
+function setHeaders(c: AppContext, windows: readonly Window[]): Window {
+  // Report the window closest to refusing, so a client slowing down to it satisfies both.
+  const tight = windows.reduce((a, b) => (b.remaining < a.remaining ? b : a));
+  c.header("X-RateLimit-Limit", String(tight.limit));
+  c.header("X-RateLimit-Remaining", String(Math.max(0, tight.remaining)));
+  c.header("X-RateLimit-Reset", String(Math.ceil(tight.reset / 1000)));
+  return tight;
+}
+
+function refuse(c: AppContext, windows: readonly Window[]): never {
+  const blocking = windows.filter((w) => w.remaining <= 0);
+  const reset = Math.max(...(blocking.length ? blocking : windows).map((w) => w.reset));
+  c.header("Retry-After", String(Math.max(1, Math.ceil((reset - Date.now()) / 1000))));
+  throw new ApiError("RATE_LIMITED", "Too many requests, try again later");
+}
+
+/**
+ * @example
+ * app.post("/api/sdk/batch", bodyLimit(...), apiKeyAuth(), rateLimit({ cost: eventCount }), handler);
+ */
+export function rateLimit(opts: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
+  const prefix = opts.prefix ?? "rl:ingest";
+  return async (c, next) => {
+    const key = apiKeyOf(c);
+    const redis = c.get("redis");
+    const perMinute = opts.perMinute ?? positiveInt(c.env.RATE_LIMIT_PER_MINUTE, DEFAULT_PER_MINUTE);
+    const perHour = opts.perHour ?? positiveInt(c.env.RATE_LIMIT_PER_HOUR, DEFAULT_PER_HOUR);
+    const minute = limiterFor(redis, prefix, perMinute, "1 m");
+    const hour = limiterFor(redis, prefix, perHour, "1 h");
+    const cost = Math.max(1, Math.trunc(opts.cost?.(c) ?? 1));
+    let granted: number;
+    try {
+      granted =
+        cost === 1 ? await takeOne(c, minute, hour, key.id) : await takeMany(c, minute, hour, key.id, cost);
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      console.error(JSON.stringify({ msg: "rate limiter unavailable", key_id: key.id, error: String(err) }));
+      throw new ApiError("SERVICE_UNAVAILABLE", "Rate limiter unavailable, try again later");
+    }
+    c.set("rateLimitGranted", granted);
+    await next();
+  };
+}
+
+async function takeOne(c: AppContext, minute: Ratelimit, hour: Ratelimit, id: string): Promise<number> {
+  const [m, h] = await Promise.all([minute.limit(id), hour.limit(id)]);
+  setHeaders(c, [m, h]);
+  if (m.success && h.success) return 1;
+  // A refused window did not count the request; give back the one that did.
+  if (m.success) await minute.limit(id, { rate: -1 });
+  if (h.success) await hour.limit(id, { rate: -1 });
+  refuse(c, [m, h]);
+}
+
+/**
+ * Sliding-window scripts count a multi-unit request even when it overshoots, so ask first how
+ * much remains and take only that. A concurrent request of the same key can still win the race:
+ * then this one is refused whole (never more granted than the limits allow).
+ */
+async function takeMany(c: AppContext, minute: Ratelimit, hour: Ratelimit, id: string, cost: number) {
+  const [rm, rh] = await Promise.all([minute.getRemaining(id), hour.getRemaining(id)]);
+  const available = Math.min(cost, rm.remaining, rh.remaining);
+  if (available <= 0) {
+    setHeaders(c, [rm, rh]);
+    refuse(c, [rm, rh]);
+  }
+  const [m, h] = await Promise.all([
+    minute.limit(id, { rate: available }),
+    hour.limit(id, { rate: available }),
+  ]);
+  setHeaders(c, [m, h]);
+  if (!m.success || !h.success) refuse(c, [m, h]);
+  return available;
+}
+
+export function rateLimitGrantedOf(c: AppContext): number {
+  return c.get("rateLimitGranted") ?? 1;
+}

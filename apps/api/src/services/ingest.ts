@@ -1,0 +1,316 @@
+// What an accepted SDK click or conversion does, shared by the single-event routes and the batch:
+// offer and geo checks, attribution to a click (Postgres first, then the edge's Redis copy of a
+// click still in the queue), payout from the offer's model, and the one-statement write.
+
+import {
+  ApiError,
+  type ClickAttribution,
+  type ClickFieldsInput,
+  COUNTED_VERDICTS,
+  type ConversionFieldsInput,
+  classifyUserAgent,
+  clickKey,
+  describeIssues,
+  FRAUD_VERDICTS,
+  hashIp,
+  isCountryBlocked,
+  newClickId,
+  newId,
+  parseIp,
+  SdkHeadersSchema,
+  type Verdict,
+} from "@afftrack/core";
+import {
+  type ConversionAttribution,
+  type Database,
+  type IngestClick,
+  type IngestOffer,
+  insertConversion,
+  insertSdkClick,
+  loadClickContext,
+  loadConversionContext,
+  loadOffer,
+} from "@afftrack/db";
+import type { Redis } from "@upstash/redis/cloudflare";
+import type { Kysely } from "kysely";
+import * as v from "valibot";
+import type { AppContext } from "../context";
+import { assertIpAllowed } from "../middleware/ip-allowlist";
+import type { AuthenticatedApiKey } from "./api-keys";
+
+export interface IngestDeps {
+  db: Kysely<Database>;
+  redis: Redis;
+  ipHashSecret: string;
+}
+
+export interface SdkInfo {
+  version: string | null;
+  platform: string | null;
+}
+
+/** The request's view of the visitor: country from Cloudflare, IP and user agent from headers. */
+export interface RequestOrigin {
+  country: string | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export function ingestDepsOf(c: AppContext): IngestDeps {
+  return { db: c.get("db")(), redis: c.get("redis"), ipHashSecret: c.env.IP_HASH_SECRET };
+}
+
+export function requestOriginOf(c: AppContext): RequestOrigin {
+  const cf = c.req.raw.cf as { country?: unknown } | undefined;
+  const country =
+    typeof cf?.country === "string" && /^[A-Z]{2}$/i.test(cf.country) ? cf.country.toUpperCase() : null;
+  return {
+    country,
+    ip: c.req.header("cf-connecting-ip")?.trim() || null,
+    userAgent: c.req.header("user-agent") ?? null,
+  };
+}
+
+/** X-SDK-Version / X-SDK-Platform, validated; absent headers are null (server-side callers). */
+export function sdkInfoOf(c: AppContext): SdkInfo {
+  const parsed = v.safeParse(SdkHeadersSchema, {
+    version: c.req.header("x-sdk-version") || undefined,
+    platform: c.req.header("x-sdk-platform")?.toLowerCase() || undefined,
+  });
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const header = v.getDotPath(issue) === "platform" ? "X-SDK-Platform" : "X-SDK-Version";
+    throw new ApiError("INVALID_PARAMS", `Invalid parameter "${header}": ${issue.message}`);
+  }
+  return { version: parsed.output.version ?? null, platform: parsed.output.platform ?? null };
+}
+
+export function parseOrThrow<T extends v.GenericSchema>(schema: T, input: unknown): v.InferOutput<T> {
+  const parsed = v.safeParse(schema, input);
+  if (!parsed.success) throw new ApiError("INVALID_PARAMS", describeIssues(parsed.issues));
+  return parsed.output;
+}
+
+function assertOfferActive(offer: IngestOffer | null): asserts offer is IngestOffer {
+  if (!offer || offer.status !== "active") throw new ApiError("INVALID_OFFER", "Offer not found or inactive");
+}
+
+function assertCountryAllowed(offer: IngestOffer, country: string | null): void {
+  if (isCountryBlocked(offer, country)) {
+    throw new ApiError("GEO_BLOCKED", `Country ${country ?? "unknown"} is not allowed for this offer`);
+  }
+}
+
+const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
+
+export interface RecordedClick {
+  click_id: string;
+  offer_id: string;
+  tracking_code: string;
+}
+
+/**
+ * An SDK click is written straight to Postgres (not through the queue): the caller gets its
+ * click_id in the response and may report a conversion for it at once.
+ */
+export async function recordSdkClick(
+  deps: IngestDeps,
+  req: { key: AuthenticatedApiKey; input: ClickFieldsInput; sdk: SdkInfo; origin: RequestOrigin },
+): Promise<RecordedClick> {
+  const { input, key, origin } = req;
+  const ctx = await loadClickContext(deps.db, {
+    advertiserId: key.advertiser_id,
+    offerId: input.offer_id,
+    trackingCode: input.tracking_code,
+  });
+  assertOfferActive(ctx?.offer ?? null);
+  if (!ctx?.publisherId) {
+    throw new ApiError(
+      "INVALID_PARAMS",
+      'Invalid parameter "tracking_code": not a tracking code of this offer',
+    );
+  }
+  assertCountryAllowed(ctx.offer, origin.country);
+
+  let ip = origin.ip;
+  if (input.ip) {
+    if (!parseIp(input.ip)) throw new ApiError("INVALID_PARAMS", 'Invalid parameter "ip": not an IP address');
+    ip = input.ip;
+  }
+  const now = Date.now();
+  const ua = input.user_agent ? classifyUserAgent(input.user_agent) : null;
+  const verdict: Verdict = ua?.bot ? "bot" : "valid";
+  const clickId = newClickId(now);
+  const meta = {
+    user_id: input.user_id ?? null,
+    device_info: input.device_info ?? null,
+    custom_params: input.custom_params ?? null,
+  };
+  await insertSdkClick(
+    deps.db,
+    {
+      click_id: clickId,
+      created_at: now,
+      tenant_id: ctx.offer.tenant_id,
+      tracking_code: input.tracking_code,
+      offer_id: ctx.offer.id,
+      publisher_id: ctx.publisherId,
+      advertiser_id: key.advertiser_id,
+      verdict,
+      country: origin.country,
+      device: ua?.device ?? null,
+      os: ua?.os.slice(0, 32) ?? input.device_info?.platform ?? null,
+      browser: ua?.browser.slice(0, 32) ?? null,
+      ip_hash: ip ? await hashIp(deps.ipHashSecret, ip, now) : null,
+      sub1: input.sub_id_1 ?? null,
+      sub2: input.sub_id_2 ?? null,
+      sub3: input.sub_id_3 ?? null,
+      sub4: input.sub_id_4 ?? null,
+      sub5: input.sub_id_5 ?? null,
+      sdk_version: req.sdk.version,
+      sdk_platform: req.sdk.platform,
+      sdk_meta: Object.values(meta).some((x) => x !== null) ? meta : null,
+    },
+    { valid: COUNTED_VERDICTS.includes(verdict), fraud: FRAUD_VERDICTS.includes(verdict) },
+  );
+  return { click_id: clickId, offer_id: ctx.offer.id, tracking_code: input.tracking_code };
+}
+
+const ClickAttributionSchema = v.object({
+  click_id: v.string(),
+  tenant_id: v.string(),
+  advertiser_id: v.string(),
+  offer_id: v.string(),
+  publisher_id: v.string(),
+  tracking_code: v.string(),
+  verdict: v.string(),
+});
+
+/** The click as the edge cached it while it waits in the queue (`click:{id}`, 1 day). */
+async function queuedClick(redis: Redis, clickId: string): Promise<IngestClick | null> {
+  let cached: unknown;
+  try {
+    cached = await redis.get<ClickAttribution>(clickKey(clickId));
+  } catch (err) {
+    // Recording the conversion unattributed would silently cost the publisher: let the caller retry.
+    console.error(
+      JSON.stringify({ msg: "click attribution lookup failed", click_id: clickId, error: String(err) }),
+    );
+    throw new ApiError("SERVICE_UNAVAILABLE", "Attribution unavailable, try again later");
+  }
+  const parsed = v.safeParse(ClickAttributionSchema, cached);
+  return parsed.success ? parsed.output : null;
+}
+
+export interface RecordedConversion {
+  conversion_id: string;
+  offer_id: string;
+  transaction_id: string;
+  amount: number;
+  currency: string;
+  status: string;
+  click_id: string | null;
+  publisher_id: string | null;
+  attribution: ConversionAttribution;
+}
+
+/**
+ * Records a conversion once per (advertiser, transaction_id). With a click_id of the same
+ * advertiser it is tied to that click's offer and publisher; a click of another advertiser, or an
+ * unknown one, leaves it unattributed (recorded, no publisher, no payout) and says so.
+ */
+export async function recordConversion(
+  deps: IngestDeps,
+  req: {
+    key: AuthenticatedApiKey;
+    input: ConversionFieldsInput;
+    source: "postback" | "sdk" | "batch";
+    sdk: SdkInfo;
+    /** SDK conversions come from the visitor's device: the offer's geo rules apply to them. */
+    geoCountry?: string | null;
+    /** Postbacks: the offer's own IP allowlist applies to this client IP. */
+    postbackIp?: string | null;
+  },
+): Promise<RecordedConversion> {
+  const { input, key } = req;
+  const clickId = input.click_id ?? null;
+  const ctx = await loadConversionContext(deps.db, {
+    advertiserId: key.advertiser_id,
+    offerId: input.offer_id,
+    clickId,
+  });
+  assertOfferActive(ctx.offer);
+  if (req.postbackIp !== undefined)
+    assertIpAllowed(ctx.offer.postback_ip_allowlist, req.postbackIp, "offer's");
+
+  let attribution: ConversionAttribution = "no_click";
+  let click: IngestClick | null = null;
+  if (clickId) {
+    const found = ctx.click ?? (await queuedClick(deps.redis, clickId));
+    if (!found) attribution = "click_not_found";
+    else if (found.advertiser_id !== key.advertiser_id) attribution = "click_of_other_advertiser";
+    else {
+      attribution = "click";
+      click = found;
+    }
+  }
+  let offer = ctx.offer;
+  if (click && click.offer_id !== offer.id) {
+    // The click decides the offer; it may be paused by now, but the click was made while it ran.
+    offer = (await loadOffer(deps.db, { advertiserId: key.advertiser_id, offerId: click.offer_id })) ?? offer;
+  }
+  if (req.geoCountry !== undefined) assertCountryAllowed(offer, req.geoCountry);
+
+  const amount = round4(input.amount);
+  let payout = 0;
+  let payoutCurrency = offer.currency;
+  if (click) {
+    if (offer.payout_type === "revshare") {
+      payout = round4((amount * offer.payout_amount) / 100);
+      payoutCurrency = input.currency;
+    } else payout = offer.payout_amount;
+  }
+  const id = newId("conv");
+  const inserted = await insertConversion(deps.db, {
+    id,
+    tenant_id: offer.tenant_id,
+    advertiser_id: key.advertiser_id,
+    offer_id: offer.id,
+    transaction_id: input.transaction_id,
+    click_id: click?.click_id ?? null,
+    publisher_id: click?.publisher_id ?? null,
+    tracking_code: click?.tracking_code ?? null,
+    click_verdict: click?.verdict ?? null,
+    reported_click_id: clickId,
+    attribution,
+    status: input.status,
+    amount,
+    currency: input.currency,
+    payout,
+    payout_currency: payoutCurrency,
+    revenue_in_rollup: input.currency === offer.currency,
+    payout_in_rollup: payoutCurrency === offer.currency,
+    source: req.source,
+    api_key_id: key.id,
+    user_id: input.user_id ?? null,
+    device_info: input.device_info ?? null,
+    custom_params: input.custom_params ?? null,
+    metadata: input.metadata ?? null,
+    sdk_version: req.sdk.version,
+    sdk_platform: req.sdk.platform,
+  });
+  if (!inserted) {
+    throw new ApiError("DUPLICATE_TRANSACTION", `Transaction ${input.transaction_id} already processed`);
+  }
+  return {
+    conversion_id: id,
+    offer_id: offer.id,
+    transaction_id: input.transaction_id,
+    amount,
+    currency: input.currency,
+    status: input.status,
+    click_id: click?.click_id ?? null,
+    publisher_id: click?.publisher_id ?? null,
+    attribution,
+  };
+}
