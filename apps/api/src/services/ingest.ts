@@ -92,7 +92,7 @@ export function parseOrThrow<T extends v.GenericSchema>(schema: T, input: unknow
 }
 
 function assertOfferActive(offer: IngestOffer | null): asserts offer is IngestOffer {
-  if (!offer || offer.status !== "active") throw new ApiError("INVALID_OFFER", "Offer not found or inactive");
+  if (offer?.status !== "active") throw new ApiError("INVALID_OFFER", "Offer not found or inactive");
 }
 
 function assertCountryAllowed(offer: IngestOffer, country: string | null): void {
