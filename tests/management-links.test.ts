@@ -280,6 +280,9 @@ describe("API keys", () => {
       .executeTakeFirstOrThrow();
     expect(row.key_hash).toBe(createHash("sha256").update(key).digest("hex"));
     expect(row.advertiser_id).toBe(net.advertiser_id);
+    // The v2 request-signing secret of the ingestion API comes with the key, also shown once.
+    expect(created.body.data.signing_secret).toMatch(/^ss_[A-Za-z0-9]{40}$/);
+    expect(row.signing_secret).toBe(created.body.data.signing_secret);
 
     const listed = await call(stack, "GET", `/api/api-keys?prefix=${key.slice(0, 10)}`, {
       token: net.advertiserToken,
@@ -294,6 +297,7 @@ describe("API keys", () => {
     ]);
     expect(listed.text).not.toContain(key);
     expect(listed.text).not.toContain(row.key_hash);
+    expect(listed.text).not.toContain(created.body.data.signing_secret);
 
     const rotated = await call(stack, "POST", `/api/api-keys/${created.body.data.id}/rotate`, {
       token: net.advertiserToken,

@@ -1,17 +1,18 @@
 // An advertiser's API keys (network admins may act for any advertiser of their network): create
 // (the key is shown once), list by prefix, rotate with an overlap window, revoke.
-// Keys follow the ingestion format: `ak_` + 40 base62, SHA-256 hex stored, prefix = first 10 chars.
+// Issuing, rotating and revoking go through services/api-keys.ts (the ingestion side's own rules);
+// this file adds the caller's scope, pagination and the response shapes.
 
-import { newId, randomBase62, sha256Hex, successBody } from "@afftrack/core";
+import { ApiError, successBody } from "@afftrack/core";
 import type { Database } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { Kysely } from "kysely";
 import * as v from "valibot";
 import type { AppEnv } from "../../context";
-import { callerOf, requireAuth } from "../../middleware/jwt-auth";
+import { type Caller, callerOf, requireAuth } from "../../middleware/jwt-auth";
+import { createApiKey, type IssuedApiKey, revokeApiKey, rotateApiKey } from "../../services/api-keys";
 import {
   advertiserScope,
-  bare,
   cursorSql,
   decodeCursor,
   idSchema,
@@ -71,20 +72,26 @@ function serialize(row: {
   };
 }
 
-async function insertKey(db: Kysely<Database>, owner: { tenant_id: string; advertiser_id: string }) {
-  const key = `ak_${randomBase62(40)}`;
+/** The key's row when it belongs to the caller's scope (network; own advertiser for advertisers). */
+async function scopedKey(db: Kysely<Database>, caller: Caller, id: string) {
+  if (caller.role === "publisher") throw new ApiError("FORBIDDEN", "Your role may not do this");
   const row = await db
-    .insertInto("api_keys")
-    .values({
-      id: newId("key"),
-      tenant_id: owner.tenant_id,
-      advertiser_id: owner.advertiser_id,
-      prefix: key.slice(0, 10),
-      key_hash: await sha256Hex(key),
-    })
-    .returning(bare(columns))
-    .executeTakeFirstOrThrow();
-  return { ...serialize(row), key };
+    .selectFrom("api_keys as k")
+    .select(columns)
+    .where("k.id", "=", id)
+    .where("k.tenant_id", "=", caller.tenant_id)
+    .$if(caller.role === "advertiser", (qb) =>
+      qb.where("k.advertiser_id", "=", caller.advertiser_id as string),
+    )
+    .executeTakeFirst();
+  if (!row) throw notFound("API key");
+  return row;
+}
+
+/** A freshly issued key: its listing fields plus the key and v2 signing secret, shown this once. */
+async function issuedBody(db: Kysely<Database>, caller: Caller, issued: IssuedApiKey) {
+  const row = await scopedKey(db, caller, issued.id);
+  return { ...serialize(row), key: issued.key, signing_secret: issued.signing_secret };
 }
 
 export function registerApiKeyRoutes(app: Hono<AppEnv>): void {
@@ -93,8 +100,14 @@ export function registerApiKeyRoutes(app: Hono<AppEnv>): void {
     const body = await readBody(c, CreateBody);
     const db = c.get("db")();
     const advertiser_id = await advertiserScope(db, caller, body.advertiser_id);
-    const created = await insertKey(db, { tenant_id: caller.tenant_id, advertiser_id });
-    return c.json(successBody(created, "API key created; store it now, it is not shown again"), 201);
+    const issued = await createApiKey(db, { tenant_id: caller.tenant_id, advertiser_id });
+    return c.json(
+      successBody(
+        await issuedBody(db, caller, issued),
+        "API key created; store it now, it is not shown again",
+      ),
+      201,
+    );
   });
 
   app.get("/api/api-keys", requireAuth(), async (c) => {
@@ -138,51 +151,24 @@ export function registerApiKeyRoutes(app: Hono<AppEnv>): void {
     const caller = callerOf(c);
     const body = await readBody(c, RotateBody);
     const db = c.get("db")();
-    const advertiserId = caller.role === "advertiser" ? caller.advertiser_id : undefined;
-    if (caller.role === "publisher") await advertiserScope(db, caller, undefined);
-    const overlapMs = (body.overlap_hours ?? DEFAULT_KEY_OVERLAP_HOURS) * 3_600_000;
-    const result = await db.transaction().execute(async (tx) => {
-      const old = await tx
-        .selectFrom("api_keys")
-        .select(["id", "advertiser_id", "expires_at"])
-        .where("id", "=", c.req.param("id"))
-        .where("tenant_id", "=", caller.tenant_id)
-        .$if(advertiserId !== undefined, (qb) => qb.where("advertiser_id", "=", advertiserId as string))
-        .where("status", "=", "active")
-        .forUpdate()
-        .executeTakeFirst();
-      if (!old || (old.expires_at && old.expires_at.getTime() <= Date.now())) throw notFound("API key");
-      // Never lengthen a key that was already due to expire sooner.
-      const until = new Date(
-        Math.min(Date.now() + overlapMs, old.expires_at?.getTime() ?? Number.POSITIVE_INFINITY),
-      );
-      const retired = await tx
-        .updateTable("api_keys as k")
-        .set({ expires_at: until })
-        .where("k.id", "=", old.id)
-        .returning(columns)
-        .executeTakeFirstOrThrow();
-      const created = await insertKey(tx, { tenant_id: caller.tenant_id, advertiser_id: old.advertiser_id });
-      return { api_key: created, rotated: serialize(retired) };
+    const old = await scopedKey(db, caller, c.req.param("id"));
+    const issued = await rotateApiKey(db, old.id, {
+      overlapSeconds: (body.overlap_hours ?? DEFAULT_KEY_OVERLAP_HOURS) * 3600,
     });
+    // Revoked or already expired: nothing to rotate.
+    if (!issued) throw notFound("API key");
+    const result = {
+      api_key: await issuedBody(db, caller, issued),
+      rotated: serialize(await scopedKey(db, caller, old.id)),
+    };
     return c.json(successBody(result, "API key rotated; store the new key now, it is not shown again"), 201);
   });
 
   app.delete("/api/api-keys/:id", requireAuth(), async (c) => {
     const caller = callerOf(c);
     const db = c.get("db")();
-    if (caller.role === "publisher") await advertiserScope(db, caller, undefined);
-    const row = await db
-      .updateTable("api_keys as k")
-      .set({ status: "revoked" })
-      .where("k.id", "=", c.req.param("id"))
-      .where("k.tenant_id", "=", caller.tenant_id)
-      .$if(caller.role === "advertiser", (qb) =>
-        qb.where("k.advertiser_id", "=", caller.advertiser_id as string),
-      )
-      .returning(columns)
-      .executeTakeFirst();
-    if (!row) throw notFound("API key");
-    return c.json(successBody(serialize(row), "API key revoked"));
+    const key = await scopedKey(db, caller, c.req.param("id"));
+    await revokeApiKey(db, key.id, { advertiserId: key.advertiser_id });
+    return c.json(successBody(serialize(await scopedKey(db, caller, key.id)), "API key revoked"));
   });
 }
