@@ -19,7 +19,10 @@ const id = (max = 64) => v.pipe(v.string(), v.minLength(1, "must not be empty"),
 const optionalText = (max: number) => v.optional(v.nullable(v.pipe(v.string(), v.maxLength(max))));
 
 /** Flat key → primitive maps (custom_params, metadata): bounded, no nesting to store or index. */
+const notArray = v.check((x: unknown) => !Array.isArray(x), "must be an object, not a list");
 const ParamsSchema = v.pipe(
+  v.unknown(),
+  notArray,
   v.record(
     v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
     v.nullable(v.union([v.pipe(v.string(), v.maxLength(1024)), v.pipe(v.number(), v.finite()), v.boolean()])),
@@ -27,13 +30,17 @@ const ParamsSchema = v.pipe(
   v.check((o) => Object.keys(o).length <= 50, "must have at most 50 keys"),
 );
 
-export const DeviceInfoSchema = v.object({
-  device_id: optionalText(128),
-  fingerprint: optionalText(128),
-  platform: optionalText(32),
-  os_version: optionalText(32),
-  model: optionalText(64),
-});
+export const DeviceInfoSchema = v.pipe(
+  v.unknown(),
+  notArray,
+  v.object({
+    device_id: optionalText(128),
+    fingerprint: optionalText(128),
+    platform: optionalText(32),
+    os_version: optionalText(32),
+    model: optionalText(64),
+  }),
+);
 
 /** Authentication fields every signed body carries (timestamp/nonce/signature move to headers in v2). */
 export const SignedFields = {
