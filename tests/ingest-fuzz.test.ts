@@ -60,7 +60,7 @@ const BAD_VALUES: unknown[] = [
   null,
   true,
   -1,
-  1e400 === Number.POSITIVE_INFINITY ? "1e400" : 0,
+  "1e400",
   "",
   "x".repeat(5000),
   [],
