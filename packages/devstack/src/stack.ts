@@ -37,6 +37,11 @@ export interface StackOptions {
   extraWorkers?: WorkerOptions[];
   /** Seconds a consumer waits to fill a batch (default 0.05 locally). */
   queueBatchTimeout?: number;
+  /**
+   * Attach the queue consumers (default true). Off leaves clicks in the queue: for measuring the
+   * edge alone, as in production where consumers run in their own isolates.
+   */
+  consumeQueues?: boolean;
   /** Run migrations on start (default true). */
   migrate?: boolean;
   /** Print worker logs (default false). */
@@ -167,17 +172,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         ...opts.apiVars,
       },
       queueProducers: Object.fromEntries(apiConfig.queueProducers.map((p) => [p.binding, p.queue])),
-      queueConsumers: Object.fromEntries(
-        apiConfig.queueConsumers.map((c) => [
-          c.queue,
-          {
-            maxBatchTimeout: batchTimeout,
-            ...(c.maxBatchSize ? { maxBatchSize: c.maxBatchSize } : {}),
-            ...(c.maxRetries ? { maxRetries: c.maxRetries } : {}),
-            ...(c.deadLetterQueue ? { deadLetterQueue: c.deadLetterQueue } : {}),
-          },
-        ]),
-      ),
+      queueConsumers:
+        opts.consumeQueues === false
+          ? {}
+          : Object.fromEntries(
+              apiConfig.queueConsumers.map((c) => [
+                c.queue,
+                {
+                  maxBatchTimeout: batchTimeout,
+                  ...(c.maxBatchSize ? { maxBatchSize: c.maxBatchSize } : {}),
+                  ...(c.maxRetries ? { maxRetries: c.maxRetries } : {}),
+                  ...(c.deadLetterQueue ? { deadLetterQueue: c.deadLetterQueue } : {}),
+                },
+              ]),
+            ),
       unsafeDirectSockets: [{ host: "127.0.0.1", port: opts.apiPort ?? 0 }],
     };
     const mf = new Miniflare({
