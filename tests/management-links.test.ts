@@ -46,9 +46,12 @@ describe("POST /api/offers/{id}/join", () => {
       destination_url: "https://example.com/landing?click_id={click_id}&country={country}",
       ttl_seconds: 300,
     });
-    expect(d.tracking_url).toBe(`https://track.example.com/c/${d.tracking_code}`);
-    expect(d.short_link).toMatch(/^https:\/\/afftok\.link\/[A-Za-z0-9]{7}$/);
-    expect(d.signed_link.startsWith(`https://track.example.com/c/${d.tracking_code}.`)).toBe(true);
+    // The local stack points the API's link bases at the local edge.
+    expect(d.tracking_url).toBe(`${stack.edgeUrl}/c/${d.tracking_code}`);
+    expect(d.short_link).toMatch(new RegExp(`^${stack.edgeUrl}/s/[A-Za-z0-9]{7}$`));
+    expect(d.signed_link.startsWith(`${stack.edgeUrl}/c/${d.tracking_code}.`)).toBe(true);
+    const followed = await fetch(d.signed_link, { redirect: "manual" });
+    expect(followed.status).toBe(302);
 
     const row = await stack.db
       .selectFrom("tracking_links")

@@ -4,6 +4,7 @@
 
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -78,6 +79,20 @@ export const DEFAULT_CF = {
   tlsVersion: "TLSv1.3",
 };
 
+/** A port that was free a moment ago (Miniflare needs it up front to hand out absolute links). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const cleanups: Array<() => Promise<unknown>> = [];
   const close = async () => {
@@ -140,6 +155,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       IP_HASH_SECRET: ipHashSecret,
     };
     const batchTimeout = opts.queueBatchTimeout ?? 0.05;
+    const edgePort = opts.edgePort || (await freePort());
+    const localEdge = `http://127.0.0.1:${edgePort}`;
     const edgeWorker: WorkerOptions = {
       name: edgeConfig.name,
       modules: true,
@@ -169,6 +186,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         DATABASE_URL: databaseUrl,
         JWT_SECRET: jwtSecret,
         NEON_WS_PROXY: bridge.wsProxy,
+        // Links the API hands out point at the local edge (short links via its /s/ route).
+        TRACKING_BASE_URL: localEdge,
+        SHORT_LINK_BASE_URL: `${localEdge}/s`,
         ...opts.apiVars,
       },
       queueProducers: Object.fromEntries(apiConfig.queueProducers.map((p) => [p.binding, p.queue])),
@@ -190,7 +210,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     };
     const mf = new Miniflare({
       host: "127.0.0.1",
-      port: opts.edgePort ?? 0,
+      port: edgePort,
       cf: opts.cf ?? DEFAULT_CF,
       log: new Log(opts.verbose ? LogLevel.INFO : LogLevel.ERROR),
       handleRuntimeStdio: opts.verbose
