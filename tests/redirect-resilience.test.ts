@@ -2,10 +2,11 @@
 // redelivery never double counts, legacy links obey their flag, and Redis going away does not
 // stop redirects.
 
-import { type ClickEvent, newClickId } from "@afftrack/core";
+import type { ClickEvent } from "@afftrack/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BROWSER_UA,
+  clickEvent,
   clickIdOf,
   clickRow,
   nextIp,
@@ -63,29 +64,9 @@ describe("exactly once", () => {
 
   it("writes a redelivered batch once: no duplicate rows, rollups counted once", async () => {
     const f = await stack.fixture();
-    const events: ClickEvent[] = Array.from({ length: 25 }, (_, i) => ({
-      v: 1,
-      click_id: newClickId(),
-      created_at: Date.now(),
-      tenant_id: f.tenant_id,
-      tracking_code: f.tracking_code,
-      offer_id: f.offer_id,
-      publisher_id: f.publisher_id,
-      advertiser_id: f.advertiser_id,
-      verdict: i < 20 ? "valid" : "expired",
-      country: "US",
-      device: "desktop",
-      os: "Windows",
-      browser: "Chrome",
-      ip_hash: null,
-      sub1: null,
-      sub2: null,
-      sub3: null,
-      sub4: null,
-      sub5: null,
-      referer: null,
-      source: "redirect",
-    }));
+    const events = Array.from({ length: 25 }, (_, i) =>
+      clickEvent(f, { verdict: i < 20 ? "valid" : "expired" }),
+    );
     const queue = await stack.mf.getQueueProducer<ClickEvent>("CLICKS", stack.apiConfig.name);
     // At-least-once delivery: the same messages three times, once as one batch with itself.
     await queue.sendBatch(events.map((body) => ({ body })));
@@ -111,29 +92,7 @@ describe("exactly once", () => {
   it("drops malformed queue messages without blocking the good ones", async () => {
     const f = await stack.fixture();
     const queue = await stack.mf.getQueueProducer<unknown>("CLICKS", stack.apiConfig.name);
-    const good = {
-      v: 1,
-      click_id: newClickId(),
-      created_at: Date.now(),
-      tenant_id: f.tenant_id,
-      tracking_code: f.tracking_code,
-      offer_id: f.offer_id,
-      publisher_id: f.publisher_id,
-      advertiser_id: f.advertiser_id,
-      verdict: "valid",
-      country: null,
-      device: null,
-      os: null,
-      browser: null,
-      ip_hash: null,
-      sub1: null,
-      sub2: null,
-      sub3: null,
-      sub4: null,
-      sub5: null,
-      referer: null,
-      source: "redirect",
-    };
+    const good = clickEvent(f);
     await queue.sendBatch([
       { body: { ...good, click_id: "not-a-click-id" } },
       { body: { ...good, verdict: "made_up" } },

@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: a stack per test file on the run's database and the real
 // Redis, fixtures, link signing and polling for rows written by the queue consumer.
 
-import { signLinkToken } from "@afftrack/core";
+import { type ClickEvent, newClickId, signLinkToken } from "@afftrack/core";
 import type { Database } from "@afftrack/db";
 import type { Kysely } from "kysely";
 import { inject } from "vitest";
@@ -76,4 +76,32 @@ let ipCounter = 1;
 export function nextIp(): string {
   const n = ipCounter++;
   return `198.51.${(n >> 8) & 255}.${n & 255}`;
+}
+
+/** A well-formed click event for a fixture's link, as the edge would queue it. */
+export function clickEvent(f: Fixture, overrides: Partial<ClickEvent> = {}): ClickEvent {
+  return {
+    v: 1,
+    click_id: newClickId(),
+    created_at: Date.now(),
+    tenant_id: f.tenant_id,
+    tracking_code: f.tracking_code,
+    offer_id: f.offer_id,
+    publisher_id: f.publisher_id,
+    advertiser_id: f.advertiser_id,
+    verdict: "valid",
+    country: "US",
+    device: "desktop",
+    os: "Windows",
+    browser: "Chrome",
+    ip_hash: null,
+    sub1: null,
+    sub2: null,
+    sub3: null,
+    sub4: null,
+    sub5: null,
+    referer: null,
+    source: "redirect",
+    ...overrides,
+  };
 }
