@@ -5,7 +5,6 @@
 import {
   type ClickEvent,
   checkLinkTime,
-  classifyUserAgent,
   fillMacros,
   isCountryBlocked,
   type LinkRecord,
@@ -19,6 +18,7 @@ import { enqueueClick } from "./click-batch";
 import type { EdgeConfig, EdgeEnv } from "./env";
 import { getLinkRecord, type LinkLookup } from "./link-cache";
 import { errorPage, geoBlockedPage, notFoundPage, unavailablePage } from "./pages";
+import { userAgentInfo } from "./user-agents";
 
 export interface ClickRequest {
   request: Request;
@@ -90,7 +90,7 @@ export async function handleClick(req: ClickRequest): Promise<Response> {
   const cf = request.cf as { country?: string } | undefined;
   const country =
     typeof cf?.country === "string" && /^[A-Z]{2}$/i.test(cf.country) ? cf.country.toUpperCase() : null;
-  const ua = classifyUserAgent(request.headers.get("user-agent"));
+  const ua = userAgentInfo(request.headers.get("user-agent"));
   const ip = request.headers.get("cf-connecting-ip") ?? "";
   const url = new URL(request.url);
   const subs = readSubIds(url.searchParams);
