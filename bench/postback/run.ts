@@ -1,0 +1,228 @@
+// bench/postback: seed-signed postbacks end to end through the local stack (API worker in
+// Miniflare, API-key lookup and conversion insert on the real Postgres through the Neon bridge,
+// rate limits and nonces on the real Redis through the Upstash gateway), at full load and at half
+// of the measured maximum; then, in the same run, the bare Postgres insert rate of the same
+// statement through the same driver (Neon serverless Pool over the WebSocket bridge). Prints
+// figures and ratios only; 127.0.0.1 only; bounded by DURATION and COUNT.
+//
+//   pnpm exec tsx bench/postback/run.ts     (DURATION=10 CONNECTIONS=32 COUNT=50000 to change)
+
+import { createHmac, randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
+import { newId } from "@afftrack/core";
+import { createDb, insertConversion, type NewConversion } from "@afftrack/db";
+import autocannon from "autocannon";
+import { nodeDb } from "../../packages/devstack/src/fixtures";
+import { startNeonBridge } from "../../packages/devstack/src/neon-bridge";
+import { spawnStack } from "../lib/spawn-stack";
+import { fmt, withTempDatabase } from "../lib/temp-database";
+
+const DURATION = Number(process.env.DURATION ?? 10);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
+const COUNT = Number(process.env.COUNT ?? 50_000);
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  other: Record<string, number>;
+}
+
+async function firePostbacks(
+  apiUrl: string,
+  body: () => string,
+  opts: { duration: number; overallRate?: number; amount?: number },
+): Promise<Result> {
+  const started = Date.now();
+  const result = await autocannon({
+    url: `${apiUrl}/api/postback`,
+    method: "POST",
+    connections: CONNECTIONS,
+    duration: opts.duration,
+    ...(opts.amount ? { maxOverallRequests: opts.amount } : {}),
+    ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
+    headers: { "content-type": "application/json" },
+    requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const ok = result.statusCodeStats?.["200"]?.count ?? 0;
+  const other: Record<string, number> = {};
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) {
+    if (code !== "200") other[code] = stat?.count ?? 0;
+  }
+  if (result.errors) other.errors = result.errors;
+  if (result.timeouts) other.timeouts = result.timeouts;
+  return { rps: ok / seconds, p50: result.latency.p50 ?? 0, p99: result.latency.p99 ?? 0, ok, other };
+}
+
+/** `workers` concurrent loops of `op` for `seconds` (and at most `limit` ops); ops per second. */
+async function closedLoop(workers: number, seconds: number, limit: number, op: () => Promise<void>) {
+  const deadline = Date.now() + seconds * 1000;
+  const started = Date.now();
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (Date.now() < deadline && done < limit) {
+        await op();
+        done++;
+      }
+    }),
+  );
+  return { rate: done / ((Date.now() - started) / 1000), done };
+}
+
+await withTempDatabase(async (databaseUrl) => {
+  const stack = await spawnStack({
+    stack: {
+      databaseUrl,
+      redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0",
+      migrate: false,
+      // The bench measures the pipeline, not the seed's 60/min: raise the per-key limits.
+      apiVars: { RATE_LIMIT_PER_MINUTE: "100000000", RATE_LIMIT_PER_HOUR: "1000000000" },
+    },
+    fixture: { payoutType: "cpa", payoutAmount: 2.5 },
+  });
+  const db = nodeDb(databaseUrl);
+  try {
+    const f = stack.fixture;
+    let seq = 0;
+    const runTag = randomBytes(4).toString("hex");
+    const postback = () => {
+      const timestamp = Date.now();
+      const nonce = randomBytes(16).toString("hex");
+      const signature = createHmac("sha256", f.api_key)
+        .update(`${f.api_key}|${f.advertiser_id}|${timestamp}|${nonce}`)
+        .digest("hex");
+      return JSON.stringify({
+        api_key: f.api_key,
+        advertiser_id: f.advertiser_id,
+        offer_id: f.offer_id,
+        transaction_id: `txn_${runTag}_${seq++}`,
+        amount: 29.99,
+        currency: "USD",
+        status: "approved",
+        timestamp,
+        nonce,
+        signature,
+      });
+    };
+
+    const progress = (msg: string) => process.stderr.write(`[bench/postback] ${msg}\n`);
+    progress(`stack up at ${stack.apiUrl}; warming up`);
+    // Warm the isolate, the script cache of the rate limiter and the database.
+    const warm = await firePostbacks(stack.apiUrl, postback, { duration: 30, amount: 300 });
+
+    progress("max load");
+    const full = await firePostbacks(stack.apiUrl, postback, { duration: DURATION, amount: COUNT });
+    const halfRate = Math.max(1, Math.floor(full.rps / 2));
+    progress(`half load: ${halfRate}/s`);
+    const half = await firePostbacks(stack.apiUrl, postback, {
+      duration: DURATION,
+      overallRate: halfRate,
+    });
+
+    // Exactly once: every 200 is one row.
+    const rows = Number(
+      (
+        await db
+          .selectFrom("conversions")
+          .select((eb) => eb.fn.countAll<string>().as("n"))
+          .where("transaction_id", "like", `txn_${runTag}_%`)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+    progress("bare inserts");
+    // Bare inserts of the same statement through the same driver and bridge.
+    // Node 20 has no global WebSocket; the Neon driver falls back to globalThis.WebSocket.
+    const requireFromDevstack = createRequire(
+      new URL("../../packages/devstack/package.json", import.meta.url),
+    );
+    (globalThis as { WebSocket?: unknown }).WebSocket ??= requireFromDevstack("ws");
+    const target = new URL(databaseUrl);
+    const bridge = await startNeonBridge({
+      allow: [{ host: target.hostname, port: Number(target.port || 5432) }],
+    });
+    const tenant = (
+      await db.selectFrom("offers").select("tenant_id").where("id", "=", f.offer_id).executeTakeFirstOrThrow()
+    ).tenant_id;
+    let bareSeq = 0;
+    const row = (): NewConversion => ({
+      id: newId("conv"),
+      tenant_id: tenant,
+      advertiser_id: f.advertiser_id,
+      offer_id: f.offer_id,
+      transaction_id: `bare_${runTag}_${bareSeq++}`,
+      click_id: null,
+      publisher_id: null,
+      tracking_code: null,
+      click_verdict: null,
+      reported_click_id: null,
+      attribution: "no_click",
+      status: "approved",
+      amount: 29.99,
+      currency: "USD",
+      payout: 0,
+      payout_currency: "USD",
+      revenue_in_rollup: true,
+      payout_in_rollup: true,
+      source: "postback",
+      api_key_id: null,
+      user_id: null,
+      device_info: null,
+      custom_params: null,
+      metadata: null,
+      sdk_version: null,
+      sdk_platform: null,
+    });
+    let pooled: { rate: number; done: number };
+    let perConnection: { rate: number; done: number };
+    try {
+      const shared = createDb({ connectionString: databaseUrl, wsProxy: bridge.wsProxy, max: CONNECTIONS });
+      try {
+        pooled = await closedLoop(CONNECTIONS, DURATION, COUNT, async () => {
+          await insertConversion(shared.db, row());
+        });
+      } finally {
+        await shared.close();
+      }
+      // What the worker does per request: open a pool, connect, insert, close.
+      perConnection = await closedLoop(CONNECTIONS, DURATION, COUNT, async () => {
+        const handle = createDb({ connectionString: databaseUrl, wsProxy: bridge.wsProxy, max: 1 });
+        try {
+          await insertConversion(handle.db, row());
+        } finally {
+          await handle.close();
+        }
+      });
+    } finally {
+      await bridge.close();
+    }
+
+    console.log(
+      `\nbench/postback: ${CONNECTIONS} connections, ${DURATION}s per phase (max ${COUNT} requests), one Miniflare`,
+    );
+    console.log("phase                               req/s     p50 ms   p99 ms   non-200");
+    const line = (name: string, r: Result) =>
+      console.log(
+        `${name.padEnd(32)} ${fmt(r.rps).padStart(9)} ${fmt(r.p50).padStart(9)} ${fmt(r.p99).padStart(8)}   ${
+          Object.keys(r.other).length ? JSON.stringify(r.other) : "0"
+        }`,
+      );
+    line("postbacks, max load", full);
+    line(`postbacks, half load (${halfRate}/s)`, half);
+    console.log(`bare insert, pooled (same SQL, Neon Pool over the bridge): ${fmt(pooled.rate)} /s`);
+    console.log(`bare insert, new connection per insert (as the worker):   ${fmt(perConnection.rate)} /s`);
+    console.log(`ratio postbacks / bare pooled insert:          ${fmt(full.rps / pooled.rate, 2)}`);
+    console.log(`ratio postbacks / bare per-connection insert:  ${fmt(full.rps / perConnection.rate, 2)}`);
+    console.log(`goal: >= 1,000 postbacks/s; p99 < 50 ms at half load`);
+    console.log(
+      `exactly once: ${warm.ok + full.ok + half.ok} postbacks answered 200 (warm-up included), ${rows} postback rows` +
+        " (rows may exceed 200s by requests still in flight when a timed phase stopped: at most 2 x connections)",
+    );
+  } finally {
+    await db.destroy();
+    await stack.stop();
+  }
+});
