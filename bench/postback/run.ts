@@ -80,6 +80,7 @@ await withTempDatabase(async (databaseUrl) => {
       migrate: false,
       // The bench measures the pipeline, not the seed's 60/min: raise the per-key limits.
       apiVars: { RATE_LIMIT_PER_MINUTE: "100000000", RATE_LIMIT_PER_HOUR: "1000000000" },
+      pooler: process.env.POOLER === "0" ? false : "auto",
     },
     fixture: { payoutType: "cpa", payoutAmount: 2.5 },
   });

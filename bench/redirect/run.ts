@@ -93,6 +93,7 @@ async function scenario(name: string, databaseUrl: string, consumeQueues: boolea
       redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0",
       migrate: false,
       consumeQueues,
+      pooler: "auto",
       extraWorkers: [{ name: "bare", modules: true, script: BARE_WORKER, routes: [`${BARE_HOST}/*`] }],
     },
     fixture: { destinationUrl: "https://example.com/landing?click_id={click_id}&country={country}" },

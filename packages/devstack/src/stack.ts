@@ -13,6 +13,7 @@ import { bundleWorker, repoRoot } from "./build-workers";
 import { startEmbeddedPostgres } from "./embedded-postgres";
 import { migrateDatabase } from "./migrate";
 import { startNeonBridge } from "./neon-bridge";
+import { startPgBouncer } from "./pgbouncer";
 import {
   createMemoryBackend,
   createRedisBackend,
@@ -43,8 +44,15 @@ export interface StackOptions {
    * edge alone, as in production where consumers run in their own isolates.
    */
   consumeQueues?: boolean;
+  /**
+   * Put PgBouncer (transaction pooling, like Neon's pooled endpoint) between the bridge and
+   * Postgres: true requires it, "auto" uses it when installed (default false).
+   */
+  pooler?: boolean | "auto";
   /** Run migrations on start (default true). */
   migrate?: boolean;
+  /** Chrome DevTools inspector for the workers (profiling): ws://127.0.0.1:{port}/core:user:{name}. */
+  inspectorPort?: number;
   /** Print worker logs (default false). */
   verbose?: boolean;
   /** Default `request.cf` (Miniflare must never download one). */
@@ -57,6 +65,8 @@ export interface Stack {
   mf: Miniflare;
   databaseUrl: string;
   databaseKind: "postgres" | "pglite";
+  /** True when connections go through PgBouncer. */
+  pooled: boolean;
   redisKind: "redis" | "redis-server" | "memory";
   redisRestUrl: string;
   redisRestToken: string;
@@ -134,7 +144,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     // Neon bridge, allowed to reach only the configured database
     const db = new URL(databaseUrl);
     const dbAddress = { host: db.hostname, port: Number(db.port || 5432) };
-    const bridge = await startNeonBridge({ allow: [dbAddress] });
+    let pooled = false;
+    let upstream: { host: string; port: number } | undefined;
+    if (opts.pooler && databaseKind === "postgres") {
+      const bouncer = await startPgBouncer({
+        upstream: dbAddress,
+        user: decodeURIComponent(db.username || "postgres"),
+      });
+      if (bouncer) {
+        cleanups.push(() => bouncer.close());
+        upstream = { host: bouncer.host, port: bouncer.port };
+        pooled = true;
+      } else if (opts.pooler === true) throw new Error("pooler requested but pgbouncer is not installed");
+    }
+    const bridge = await startNeonBridge({ allow: [dbAddress], ...(upstream ? { upstream } : {}) });
     cleanups.push(() => bridge.close());
 
     // Workers
@@ -212,6 +235,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       host: "127.0.0.1",
       port: edgePort,
       cf: opts.cf ?? DEFAULT_CF,
+      ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
       log: new Log(opts.verbose ? LogLevel.INFO : LogLevel.ERROR),
       handleRuntimeStdio: opts.verbose
         ? undefined
@@ -231,6 +255,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       mf,
       databaseUrl,
       databaseKind,
+      pooled,
       redisKind,
       redisRestUrl: gateway.url,
       redisRestToken,

@@ -22,6 +22,8 @@ const stack = await startStack({
   apiPort: port("API_PORT", 8788),
   verbose: process.env.QUIET !== "1",
   queueBatchTimeout: 1,
+  // PgBouncer, when installed, stands in for Neon's pooled endpoint.
+  pooler: "auto",
 });
 
 const info = {
@@ -39,7 +41,12 @@ const info = {
 };
 await writeFile(stackFile, `${JSON.stringify(info, null, 2)}\n`);
 
-const dbLabel = stack.databaseKind === "pglite" ? "embedded PGlite (.dev/pglite)" : "PostgreSQL";
+const dbLabel =
+  stack.databaseKind === "pglite"
+    ? "embedded PGlite (.dev/pglite)"
+    : stack.pooled
+      ? "PostgreSQL via PgBouncer"
+      : "PostgreSQL";
 const redisLabel = {
   redis: "Redis (REDIS_URL)",
   "redis-server": "redis-server (spawned)",
