@@ -124,7 +124,7 @@ async function rememberClicks(env: EdgeEnv, events: ClickEvent[]): Promise<void>
         verdict: e.verdict,
         created_at: e.created_at,
       };
-      p.set(clickKey(e.click_id), attribution, { ex: CLICK_ATTRIBUTION_TTL_SECONDS });
+      p.set(clickKey(e.click_id), JSON.stringify(attribution), { ex: CLICK_ATTRIBUTION_TTL_SECONDS });
     }
     await p.exec();
   } catch (err) {

@@ -1,50 +1,41 @@
 // The redirect worker: signed tracking links, legacy links and short links. Routes only; the
-// decision lives in click.ts and the pure checks in @afftrack/core.
+// decision lives in click.ts and the pure checks in @afftrack/core. Five routes: the pattern
+// router (one regular expression per route) measured fastest for them.
 
-import { parseLinkToken } from "@afftrack/core";
-import { Hono } from "hono";
-import { handleClick } from "./click";
+import { CODE_PATTERN, parseLinkToken } from "@afftrack/core";
+import { type Context, Hono } from "hono";
+import { PatternRouter } from "hono/router/pattern-router";
+import { type ClickRequest, handleClick } from "./click";
 import { type EdgeEnv, edgeConfig } from "./env";
 import { notFoundPage } from "./pages";
 
-const app = new Hono<{ Bindings: EdgeEnv }>();
+type EdgeContext = Context<{ Bindings: EdgeEnv }>;
 
-const tokenRoute = (c: {
-  req: { raw: Request; param(name: "token"): string };
-  env: EdgeEnv;
-  executionCtx: ExecutionContext;
-}) =>
-  handleClick({
-    request: c.req.raw,
-    env: c.env,
-    ctx: c.executionCtx,
-    config: edgeConfig(c.env),
-    link: parseLinkToken(c.req.param("token")),
-  });
+const app = new Hono<{ Bindings: EdgeEnv }>({ router: new PatternRouter() });
 
-app.on(["GET", "HEAD"], "/c/:token", (c) => tokenRoute(c));
-app.on(["GET", "HEAD"], "/api/c/:token", (c) => tokenRoute(c));
-app.on(["GET", "HEAD"], "/s/:short{[A-Za-z0-9_-]{3,64}}", (c) =>
-  handleClick({
-    request: c.req.raw,
-    env: c.env,
-    ctx: c.executionCtx,
-    config: edgeConfig(c.env),
-    link: { kind: "short", shortCode: c.req.param("short") },
-  }),
-);
-app.get("/healthz", (c) => c.json({ ok: true }));
-app.on(["GET", "HEAD"], "/:short{[A-Za-z0-9_-]{3,64}}", (c) => {
-  const config = edgeConfig(c.env);
-  const host = new URL(c.req.url).hostname.toLowerCase();
-  if (!config.shortHosts.has(host)) return notFoundPage();
+function click(c: EdgeContext, link: ClickRequest["link"]): Promise<Response> {
   return handleClick({
     request: c.req.raw,
     env: c.env,
     ctx: c.executionCtx,
-    config,
-    link: { kind: "short", shortCode: c.req.param("short") },
+    config: edgeConfig(c.env),
+    link,
   });
+}
+
+function shortLink(c: EdgeContext): Promise<Response> | Response {
+  const shortCode = c.req.param("short") ?? "";
+  if (!CODE_PATTERN.test(shortCode)) return notFoundPage();
+  return click(c, { kind: "short", shortCode });
+}
+
+app.on(["GET", "HEAD"], "/c/:token", (c) => click(c, parseLinkToken(c.req.param("token"))));
+app.on(["GET", "HEAD"], "/api/c/:token", (c) => click(c, parseLinkToken(c.req.param("token"))));
+app.on(["GET", "HEAD"], "/s/:short", shortLink);
+app.get("/healthz", (c) => c.json({ ok: true }));
+app.on(["GET", "HEAD"], "/:short", (c) => {
+  const host = new URL(c.req.url).hostname.toLowerCase();
+  return edgeConfig(c.env).shortHosts.has(host) ? shortLink(c) : notFoundPage();
 });
 app.notFound(() => notFoundPage());
 app.onError((err) => {

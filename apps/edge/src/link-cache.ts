@@ -28,10 +28,22 @@ export function edgeRedis(env: EdgeEnv): Redis {
         token: env.UPSTASH_REDIS_REST_TOKEN,
         // A visitor is waiting: fail fast and fall back rather than retry with backoff.
         retry: false,
+        // Replies are parsed here, not by trial JSON.parse of every "OK" (an exception each).
+        automaticDeserialization: false,
+        enableTelemetry: false,
       }),
     };
   }
   return redisFor.redis;
+}
+
+function parseLinkRecord(raw: string): LinkRecord | null {
+  try {
+    const parsed = JSON.parse(raw) as LinkRecord;
+    return parsed.v === 1 ? parsed : null;
+  } catch {
+    return null;
+  }
 }
 
 export type LinkLookup = { trackingCode: string } | { shortCode: string };
@@ -66,7 +78,8 @@ async function fetchLinkRecord(
   const now = Date.now();
   let record: LinkRecord | null | undefined;
   try {
-    record = await edgeRedis(env).get<LinkRecord>(key);
+    const raw = await edgeRedis(env).get<string>(key);
+    record = raw ? parseLinkRecord(raw) : null;
   } catch (err) {
     console.warn(JSON.stringify({ msg: "redis unavailable for link lookup", error: String(err) }));
   }

@@ -3,8 +3,12 @@
 
 import { hmacSha256Hex } from "./crypto";
 
+let lastDay = { index: -1, text: "" };
+
 export function utcDay(now = Date.now()): string {
-  return new Date(now).toISOString().slice(0, 10);
+  const index = Math.floor(now / 86_400_000);
+  if (index !== lastDay.index) lastDay = { index, text: new Date(now).toISOString().slice(0, 10) };
+  return lastDay.text;
 }
 
 /** 32 hex chars of HMAC-SHA256(secret, "{day}|{ip}"). */
