@@ -2,7 +2,7 @@
 // Prints the functions with the most self time, grouped by bundle-relative source. For finding
 // where a benchmark's time goes; it measures nothing by itself.
 //
-//   pnpm exec tsx bench/profile/run.ts postback     (or: redirect)   SECONDS=8
+//   pnpm exec tsx bench/profile/run.ts postback     (or: redirect)   SECONDS=8 PROFILE_WORKER=api
 
 import { createHmac, randomBytes } from "node:crypto";
 import autocannon from "autocannon";
@@ -106,7 +106,11 @@ await withTempDatabase(async (databaseUrl) => {
             ],
           });
     await fire(2);
-    const worker = target === "postback" ? stack.apiConfig.name : stack.edgeConfig.name;
+    // PROFILE_WORKER=api profiles the API worker (e.g. the click consumer during redirect load).
+    const worker =
+      target === "postback" || process.env.PROFILE_WORKER === "api"
+        ? stack.apiConfig.name
+        : stack.edgeConfig.name;
     const dt = devtools(`ws://127.0.0.1:${INSPECTOR_PORT}/core:user:${worker}`);
     await dt.ready;
     await dt.send("Profiler.enable");
