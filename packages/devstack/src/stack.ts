@@ -4,13 +4,13 @@
 
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { Log, LogLevel, Miniflare, type WorkerOptions } from "miniflare";
 import { bundleWorker, repoRoot } from "./build-workers";
 import { startEmbeddedPostgres } from "./embedded-postgres";
+import { freePort } from "./free-port";
 import { migrateDatabase } from "./migrate";
 import { startNeonBridge } from "./neon-bridge";
 import { startPgBouncer } from "./pgbouncer";
@@ -88,20 +88,6 @@ export const DEFAULT_CF = {
   httpProtocol: "HTTP/1.1",
   tlsVersion: "TLSv1.3",
 };
-
-/** A port that was free a moment ago (Miniflare needs it up front to hand out absolute links). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const cleanups: Array<() => Promise<unknown>> = [];
