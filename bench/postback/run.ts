@@ -7,13 +7,14 @@
 //
 //   pnpm exec tsx bench/postback/run.ts     (DURATION=10 CONNECTIONS=32 COUNT=50000 to change)
 
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { newId } from "@afftrack/core";
 import { createDb, insertConversion, type NewConversion } from "@afftrack/db";
 import autocannon from "autocannon";
 import { nodeDb } from "../../packages/devstack/src/fixtures";
 import { startNeonBridge } from "../../packages/devstack/src/neon-bridge";
+import { seedSignatureFields } from "../lib/signing";
 import { spawnStack } from "../lib/spawn-stack";
 import { fmt, withTempDatabase } from "../lib/temp-database";
 
@@ -90,11 +91,7 @@ await withTempDatabase(async (databaseUrl) => {
     let seq = 0;
     const runTag = randomBytes(4).toString("hex");
     const postback = () => {
-      const timestamp = Date.now();
-      const nonce = randomBytes(16).toString("hex");
-      const signature = createHmac("sha256", f.api_key)
-        .update(`${f.api_key}|${f.advertiser_id}|${timestamp}|${nonce}`)
-        .digest("hex");
+      const { timestamp, nonce, signature } = seedSignatureFields(f);
       return JSON.stringify({
         api_key: f.api_key,
         advertiser_id: f.advertiser_id,

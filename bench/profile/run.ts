@@ -4,11 +4,11 @@
 //
 //   pnpm exec tsx bench/profile/run.ts postback     (or: redirect)   SECONDS=8 PROFILE_WORKER=api
 
-import { createHmac, randomBytes } from "node:crypto";
 import autocannon from "autocannon";
 import WebSocket from "ws";
 import { createFixture, nodeDb } from "../../packages/devstack/src/fixtures";
 import { startStack } from "../../packages/devstack/src/stack";
+import { seedSignatureFields, signedLinkPath } from "../lib/signing";
 import { withTempDatabase } from "../lib/temp-database";
 
 const target = process.argv[2] === "redirect" ? "redirect" : "postback";
@@ -57,11 +57,7 @@ await withTempDatabase(async (databaseUrl) => {
     const f = await createFixture(db);
     let seq = 0;
     const postback = () => {
-      const timestamp = Date.now();
-      const nonce = randomBytes(16).toString("hex");
-      const signature = createHmac("sha256", f.api_key)
-        .update(`${f.api_key}|${f.advertiser_id}|${timestamp}|${nonce}`)
-        .digest("hex");
+      const { timestamp, nonce, signature } = seedSignatureFields(f);
       return JSON.stringify({
         api_key: f.api_key,
         advertiser_id: f.advertiser_id,
@@ -73,14 +69,7 @@ await withTempDatabase(async (databaseUrl) => {
         signature,
       });
     };
-    const signed = () => {
-      const ts = Date.now();
-      const nonce = randomBytes(16).toString("hex");
-      const sig = createHmac("sha256", f.link_secret)
-        .update(`${f.tracking_code}.${ts}.${nonce}`)
-        .digest("hex");
-      return `/c/${f.tracking_code}.${ts}.${nonce}.${sig.slice(0, 16)}`;
-    };
+    const signed = () => signedLinkPath(f);
     const fire = (seconds: number) =>
       target === "postback"
         ? autocannon({

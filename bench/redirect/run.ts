@@ -6,9 +6,9 @@
 //
 //   pnpm bench:redirect            (DURATION=10 CONNECTIONS=32 ROUNDS=2 to change)
 
-import { createHmac, randomBytes } from "node:crypto";
 import autocannon from "autocannon";
 import { nodeDb } from "../../packages/devstack/src/fixtures";
+import { signedLinkPath } from "../lib/signing";
 import { spawnStack } from "../lib/spawn-stack";
 import { fmt, withTempDatabase } from "../lib/temp-database";
 
@@ -110,14 +110,7 @@ async function scenario(name: string, databaseUrl: string, consumeQueues: boolea
   const db = nodeDb(databaseUrl);
   try {
     const f = stack.fixture;
-    const signed = () => {
-      const ts = Date.now();
-      const nonce = randomBytes(16).toString("hex");
-      const sig = createHmac("sha256", f.link_secret)
-        .update(`${f.tracking_code}.${ts}.${nonce}`)
-        .digest("hex");
-      return `/c/${f.tracking_code}.${ts}.${nonce}.${sig.slice(0, 16)}`;
-    };
+    const signed = () => signedLinkPath(f);
     const countRows = async () =>
       Number(
         (
