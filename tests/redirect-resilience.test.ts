@@ -104,6 +104,29 @@ describe("exactly once", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(await countClicks(stack, f.offer_id)).toBe(1);
   });
+
+  it("writes the good clicks of a packed message and drops only its malformed ones", async () => {
+    const f = await stack.fixture();
+    const queue = await stack.mf.getQueueProducer<unknown>("CLICKS", stack.apiConfig.name);
+    const good = [clickEvent(f), clickEvent(f, { sub1: "second" })];
+    await queue.send({ v: 1, clicks: [good[0], { ...clickEvent(f), verdict: "made_up" }, good[1]] });
+    expect((await clickRow(stack.db, good[1]!.click_id)).sub1).toBe("second");
+    await clickRow(stack.db, good[0]!.click_id);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await countClicks(stack, f.offer_id)).toBe(2);
+  });
+
+  it("drops a click Postgres cannot store (NUL) without holding back the rest of its batch", async () => {
+    const f = await stack.fixture();
+    const queue = await stack.mf.getQueueProducer<unknown>("CLICKS", stack.apiConfig.name);
+    const good = clickEvent(f);
+    // Bypasses the edge's own sanitising: a NUL byte Postgres cannot store in text or jsonb.
+    await queue.sendBatch([
+      { body: { v: 1, clicks: [{ ...clickEvent(f), sub1: "a\u0000b" }] } },
+      { body: good },
+    ]);
+    expect((await clickRow(stack.db, good.click_id)).verdict).toBe("valid");
+  });
 });
 
 describe("legacy unsigned links", () => {

@@ -1,15 +1,17 @@
 // Post-redirect work for many clicks at once. The first click of a window becomes the leader:
 // its waitUntil waits a few milliseconds, then settles every click queued meanwhile with one
-// Redis pipeline (nonces, dedupe), one pipeline of attribution records and one queue sendBatch.
+// Redis pipeline (nonces, dedupe), one pipeline of attribution records and one queue message.
 // Other clicks only append plain data, so no request ever awaits I/O started by another.
 
 import {
   CLICK_ATTRIBUTION_TTL_SECONDS,
   type ClickAttribution,
+  type ClickBatchMessage,
   type ClickEvent,
   clickKey,
   dedupeKey,
   hashIp,
+  MAX_CLICKS_PER_MESSAGE,
   nonceKey,
 } from "@afftrack/core";
 import type { EdgeConfig, EdgeEnv } from "./env";
@@ -26,8 +28,8 @@ export interface PendingClick {
 
 /** How long a leader collects clicks before flushing; invisible to visitors (after the 302). */
 const COLLECT_MS = 10;
-/** Queue sendBatch limit is 100 messages / 256 KB; a click event is well under 2 KB. */
-const MAX_BATCH = 100;
+/** Clicks settled together and sent as one queue message. */
+const MAX_BATCH = MAX_CLICKS_PER_MESSAGE;
 const QUEUE_ATTEMPTS = 3;
 
 const buffer: PendingClick[] = [];
@@ -140,7 +142,7 @@ export async function sendClicks(env: EdgeEnv, events: ClickEvent[]): Promise<vo
   let lastError: unknown;
   for (let attempt = 0; attempt < QUEUE_ATTEMPTS; attempt++) {
     try {
-      await env.CLICKS.sendBatch(events.map((body) => ({ body, contentType: "json" as const })));
+      await env.CLICKS.send({ v: 1, clicks: events } satisfies ClickBatchMessage, { contentType: "json" });
       return;
     } catch (err) {
       lastError = err;

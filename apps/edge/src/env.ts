@@ -1,6 +1,6 @@
 // The edge worker's bindings (wrangler.toml at the repository root) and their one-time check.
 
-import type { ClickEvent, LinkRecord } from "@afftrack/core";
+import type { ClickBatchMessage, ClickEvent, LinkRecord } from "@afftrack/core";
 
 /** RPC surface of the API worker's EdgeService entrypoint (service binding LINKS). */
 export interface LinkResolver {
@@ -19,7 +19,7 @@ export interface EdgeEnv {
   CLICK_DEDUPE_SECONDS?: string;
   /** How long a link record stays in the isolate cache (default 15 s; a paused offer stops within it). */
   LINK_CACHE_SECONDS?: string;
-  CLICKS: Queue<ClickEvent>;
+  CLICKS: Queue<ClickBatchMessage>;
   LINKS: Service & LinkResolver;
 }
 

@@ -24,7 +24,24 @@ export const COUNTED_VERDICTS: readonly Verdict[] = ["valid", "legacy"];
 /** Verdicts that are also written to fraud_events. */
 export const FRAUD_VERDICTS: readonly Verdict[] = ["expired", "replay", "invalid_signature", "geo_blocked"];
 
-const optionalText = (max: number) => v.nullable(v.pipe(v.string(), v.maxLength(max)));
+// Postgres cannot store NUL (text or jsonb) nor lone UTF-16 surrogates; one such click would fail
+// its whole batch statement, so they are stripped at the edge and refused here.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** The text with what Postgres cannot store removed. */
+export function storableText(text: string): string {
+  return text.replace(UNSTORABLE, "");
+}
+
+const isStorable = (text: string) => {
+  UNSTORABLE.lastIndex = 0;
+  return !UNSTORABLE.test(text);
+};
+
+const optionalText = (max: number) =>
+  v.nullable(
+    v.pipe(v.string(), v.maxLength(max), v.check(isStorable, "contains characters Postgres cannot store")),
+  );
 
 export const ClickEventSchema = v.object({
   v: v.literal(1),
@@ -52,6 +69,35 @@ export const ClickEventSchema = v.object({
 
 export type ClickEvent = v.InferOutput<typeof ClickEventSchema>;
 
+/**
+ * What the edge puts on the `clicks` queue: every click settled in one window, in one message
+ * (one queue operation instead of one per click). Each click is validated on its own by the
+ * consumer, so one malformed click never costs the others.
+ */
+export interface ClickBatchMessage {
+  v: 1;
+  clicks: ClickEvent[];
+}
+
+/** Clicks per queue message: ~100 x ~600 bytes stays well under the 128 KB message limit. */
+export const MAX_CLICKS_PER_MESSAGE = 100;
+
+/** The click events in a queue message body: a ClickBatchMessage, or a single ClickEvent. */
+export function clickEventsOf(body: unknown): { events: ClickEvent[]; rejected: number } {
+  const candidates =
+    typeof body === "object" && body !== null && Array.isArray((body as { clicks?: unknown }).clicks)
+      ? ((body as { clicks: unknown[] }).clicks as unknown[])
+      : [body];
+  const events: ClickEvent[] = [];
+  let rejected = 0;
+  for (const candidate of candidates) {
+    const parsed = v.safeParse(ClickEventSchema, candidate);
+    if (parsed.success) events.push(parsed.output);
+    else rejected++;
+  }
+  return { events, rejected };
+}
+
 export const SUB_ID_MAX_LENGTH = 255;
 
 /** sub1–sub5 from a query string, trimmed to the stored length; absent ones are null. */
@@ -60,7 +106,10 @@ export function readSubIds(
 ): Pick<ClickEvent, "sub1" | "sub2" | "sub3" | "sub4" | "sub5"> {
   const read = (name: string) => {
     const value = params.get(name);
-    return value === null || value === "" ? null : value.slice(0, SUB_ID_MAX_LENGTH);
+    if (value === null) return null;
+    // Cut first, then strip: a cut through a surrogate pair leaves a lone half to remove.
+    const clean = storableText(value.slice(0, SUB_ID_MAX_LENGTH));
+    return clean === "" ? null : clean;
   };
   return {
     sub1: read("sub1"),

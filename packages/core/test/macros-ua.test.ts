@@ -6,6 +6,7 @@ import {
   hashIp,
   isCountryBlocked,
   newClickId,
+  readSubIds,
 } from "../src/index";
 
 const base = {
@@ -80,5 +81,18 @@ describe("ip hashing and ids", () => {
     expect(isCountryBlocked({ allowed_countries: ["US", "CA"], blocked_countries: [] }, "de")).toBe(true);
     expect(isCountryBlocked({ allowed_countries: ["US"], blocked_countries: [] }, null)).toBe(true);
     expect(isCountryBlocked({ allowed_countries: [], blocked_countries: [] }, null)).toBe(false);
+  });
+});
+
+describe("sub IDs", () => {
+  it("strips what Postgres cannot store (NUL, lone surrogates) and trims to 255 characters", () => {
+    const params = new URLSearchParams();
+    params.set("sub1", "a\u0000b");
+    // (URLSearchParams itself turns a lone surrogate into U+FFFD, which Postgres stores fine.)
+    params.set("sub3", "\u0000");
+    params.set("sub4", `${"y".repeat(254)}😀`);
+    const subs = readSubIds(params);
+    expect(subs).toMatchObject({ sub1: "ab", sub2: null, sub3: null, sub5: null });
+    expect(subs.sub4).toBe("y".repeat(254));
   });
 });

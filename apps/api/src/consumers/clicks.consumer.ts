@@ -1,10 +1,11 @@
-// Queue consumer for `clicks`: validates each message, writes the batch with one statement
+// Queue consumer for `clicks`: validates every click of every message (the edge packs a window's
+// clicks into one message), writes the whole batch with one statement
 // (clicks + fraud events + rollups), acks on commit. Delivery is at-least-once; the click_id
 // primary key makes redelivery harmless.
 
-import { type ClickEvent, ClickEventSchema } from "@afftrack/core";
+import { type ClickEvent, clickEventsOf } from "@afftrack/core";
+import type { DbHandle } from "@afftrack/db";
 import { insertClickBatch } from "@afftrack/db";
-import * as v from "valibot";
 import type { ApiEnv } from "../env";
 import { openDb } from "../services/db";
 
@@ -15,34 +16,60 @@ export async function consumeClicks(
 ): Promise<void> {
   const events: ClickEvent[] = [];
   for (const message of batch.messages) {
-    const parsed = v.safeParse(ClickEventSchema, message.body);
-    if (parsed.success) events.push(parsed.output);
-    else {
-      // Retrying cannot fix a malformed message; drop it loudly (no body: it may hold sub IDs).
-      console.error(
-        JSON.stringify({
-          msg: "dropping malformed click message",
-          id: message.id,
-          issue: parsed.issues[0]?.message,
-        }),
-      );
-      message.ack();
+    const { events: found, rejected } = clickEventsOf(message.body);
+    events.push(...found);
+    if (rejected > 0) {
+      // Retrying cannot fix a malformed click; drop it loudly (no body: it may hold sub IDs).
+      console.error(JSON.stringify({ msg: "dropping malformed clicks", id: message.id, count: rejected }));
     }
+    if (found.length === 0) message.ack();
   }
   if (events.length === 0) return;
   const handle = openDb(env, 1);
   try {
-    const inserted = await insertClickBatch(handle.db, events);
+    await insertClickBatch(handle.db, events);
     for (const message of batch.messages) message.ack();
-    if (inserted < events.length) {
-      console.log(JSON.stringify({ msg: "redelivered clicks skipped", count: events.length - inserted }));
-    }
   } catch (err) {
     console.error(
-      JSON.stringify({ msg: "click batch failed, will retry", size: events.length, error: String(err) }),
+      JSON.stringify({
+        msg: "click batch failed, retrying message by message",
+        size: events.length,
+        error: String(err),
+      }),
     );
-    batch.retryAll({ delaySeconds: Math.min(60, 2 ** Math.min(batch.messages[0]?.attempts ?? 1, 6)) });
+    await settleOneByOne(handle, batch);
   } finally {
     ctx.waitUntil(handle.close());
+  }
+}
+
+/**
+ * A batch statement failed: write each message on its own, so one message Postgres refuses
+ * (a data error, SQLSTATE class 22) is dropped and logged instead of holding back its batch
+ * through every retry. Other failures (connection, server) are retried with backoff.
+ */
+async function settleOneByOne(handle: DbHandle, batch: MessageBatch<unknown>): Promise<void> {
+  for (const message of batch.messages) {
+    const { events } = clickEventsOf(message.body);
+    if (events.length === 0) continue;
+    try {
+      await insertClickBatch(handle.db, events);
+      message.ack();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === "string" && code.startsWith("22")) {
+        console.error(
+          JSON.stringify({
+            msg: "dropping clicks postgres refused",
+            id: message.id,
+            count: events.length,
+            sqlstate: code,
+          }),
+        );
+        message.ack();
+      } else {
+        message.retry({ delaySeconds: Math.min(60, 2 ** Math.min(message.attempts, 6)) });
+      }
+    }
   }
 }
