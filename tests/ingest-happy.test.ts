@@ -5,7 +5,15 @@ import { CLICK_ATTRIBUTION_TTL_SECONDS, clickKey, newClickId } from "@afftrack/c
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conversionFields, ingestFixture, json, postSigned } from "./ingest-support";
-import { BROWSER_UA, clickIdOf, nextIp, signedPath, startTestStack, type TestStack } from "./support";
+import {
+  BROWSER_UA,
+  clickIdOf,
+  nextIp,
+  signedPath,
+  startTestStack,
+  type TestStack,
+  waitFor,
+} from "./support";
 
 let stack: TestStack;
 let redis: Redis;
@@ -288,6 +296,31 @@ describe("POST /api/postback", () => {
       click_id: clickId,
       publisher_id: f.publisher_id,
     });
+  });
+
+  it("records a conversion on a click that was not counted, but pays no one for it", async () => {
+    const f = await ingestFixture(stack, { payoutAmount: 9 });
+    // An unsigned link with legacy links off: the visitor lands, the click is invalid_signature.
+    const visit = await stack.mf.dispatchFetch(new URL(`/c/${f.tracking_code}`, stack.edgeUrl), {
+      redirect: "manual",
+      headers: { "user-agent": BROWSER_UA, "cf-connecting-ip": nextIp() },
+    });
+    expect(visit.status).toBe(302);
+    const clickId = clickIdOf(visit.headers.get("location"));
+    await waitFor(() =>
+      stack.db.selectFrom("clicks").select("click_id").where("click_id", "=", clickId).executeTakeFirst(),
+    );
+    const res = await postSigned(stack, "/api/postback", f, conversionFields(f, { click_id: clickId }));
+    const body = await json(res);
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(await conversionRow(body.data.conversion_id)).toMatchObject({
+      attribution: "click_not_counted",
+      click_verdict: "invalid_signature",
+      reported_click_id: clickId,
+      publisher_id: null,
+      payout: "0.0000",
+    });
+    expect(await statsRow(f)).toMatchObject({ conversions: 0 });
   });
 
   it("does not attribute a click of another advertiser, but records the conversion", async () => {

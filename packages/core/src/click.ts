@@ -21,6 +21,13 @@ export type Verdict = (typeof VERDICTS)[number];
 /** Verdicts that count as a billable click. Everything else is recorded but not counted. */
 export const COUNTED_VERDICTS: readonly Verdict[] = ["valid", "legacy"];
 
+/**
+ * Click verdicts a conversion may be paid on. A duplicate is a real visitor coming back (their
+ * first click counted); expired, replayed, tampered, bot, geo-blocked and paused-offer clicks
+ * "aren't tracked" (seed), so conversions on them are recorded but pay no one.
+ */
+export const PAYABLE_CLICK_VERDICTS: readonly string[] = ["valid", "legacy", "duplicate"];
+
 /** Verdicts that are also written to fraud_events. */
 export const FRAUD_VERDICTS: readonly Verdict[] = ["expired", "replay", "invalid_signature", "geo_blocked"];
 

@@ -180,7 +180,13 @@ export interface StatsDailyTable {
   payout: Numeric;
 }
 
-export type ConversionAttribution = "click" | "no_click" | "click_not_found" | "click_of_other_advertiser";
+export type ConversionAttribution =
+  | "click"
+  | "no_click"
+  | "click_not_found"
+  | "click_of_other_advertiser"
+  /** The click exists but was not counted (expired, replay, bot, ...): recorded, paid to no one. */
+  | "click_not_counted";
 
 /** 002-ingestion: one row per advertiser and transaction_id (unique index). */
 export interface ConversionsTable {

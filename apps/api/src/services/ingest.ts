@@ -16,6 +16,7 @@ import {
   isCountryBlocked,
   newClickId,
   newId,
+  PAYABLE_CLICK_VERDICTS,
   parseIp,
   SdkHeadersSchema,
   type Verdict,
@@ -245,11 +246,15 @@ export async function recordConversion(
 
   let attribution: ConversionAttribution = "no_click";
   let click: IngestClick | null = null;
+  let uncountedVerdict: string | null = null;
   if (clickId) {
     const found = ctx.click ?? (await queuedClick(deps.redis, clickId));
     if (!found) attribution = "click_not_found";
     else if (found.advertiser_id !== key.advertiser_id) attribution = "click_of_other_advertiser";
-    else {
+    else if (!PAYABLE_CLICK_VERDICTS.includes(found.verdict)) {
+      attribution = "click_not_counted";
+      uncountedVerdict = found.verdict;
+    } else {
       attribution = "click";
       click = found;
     }
@@ -258,6 +263,8 @@ export async function recordConversion(
   if (click && click.offer_id !== offer.id) {
     // The click decides the offer; it may be paused by now, but the click was made while it ran.
     offer = (await loadOffer(deps.db, { advertiserId: key.advertiser_id, offerId: click.offer_id })) ?? offer;
+    // The money goes to the click's offer, so its postback allowlist is the one that must hold.
+    if (req.postbackIp !== undefined) assertIpAllowed(offer.postback_ip_allowlist, req.postbackIp, "offer's");
   }
   if (req.geoCountry !== undefined) assertCountryAllowed(offer, req.geoCountry);
 
@@ -280,7 +287,7 @@ export async function recordConversion(
     click_id: click?.click_id ?? null,
     publisher_id: click?.publisher_id ?? null,
     tracking_code: click?.tracking_code ?? null,
-    click_verdict: click?.verdict ?? null,
+    click_verdict: click?.verdict ?? uncountedVerdict,
     reported_click_id: clickId,
     attribution,
     status: input.status,

@@ -32,7 +32,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       -- what the advertiser sent, and why it was or was not attributed
       reported_click_id text,
       attribution text NOT NULL CHECK (attribution IN
-        ('click', 'no_click', 'click_not_found', 'click_of_other_advertiser')),
+        ('click', 'no_click', 'click_not_found', 'click_of_other_advertiser', 'click_not_counted')),
       status text NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
       amount numeric(14, 4) NOT NULL DEFAULT 0,
       currency char(3) NOT NULL DEFAULT 'USD',
