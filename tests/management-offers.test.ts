@@ -42,6 +42,38 @@ const fullOffer = {
 };
 
 describe("creating and validating offers", () => {
+  it("refuses text Postgres cannot store, bad cursors and revenue shares above 100% with 400", async () => {
+    const net = await buildNetwork(stack);
+    const nul = await call(stack, "POST", "/api/offers", {
+      token: net.advertiserToken,
+      body: { ...fullOffer, name: "Summer\u0000Sale" },
+    });
+    expect(nul.status).toBe(400);
+    expect(nul.body).toMatchObject({ success: false, code: "INVALID_PARAMS" });
+    const cursor = Buffer.from(JSON.stringify(["1", "off_x"])).toString("base64url");
+    const list = await call(stack, "GET", `/api/offers?cursor=${cursor}`, { token: net.advertiserToken });
+    expect(list.status).toBe(400);
+    expect(list.body.code).toBe("INVALID_PARAMS");
+    const greedy = await call(stack, "POST", "/api/offers", {
+      token: net.advertiserToken,
+      body: { ...fullOffer, payout_type: "revshare", payout_amount: 150 },
+    });
+    expect(greedy.status).toBe(400);
+    expect(greedy.body.error).toContain("payout_amount");
+    const created = await call(stack, "POST", "/api/offers", { token: net.advertiserToken, body: fullOffer });
+    const raise = await call(stack, "PATCH", `/api/offers/${created.body.data.id}`, {
+      token: net.advertiserToken,
+      body: { payout_amount: 101 },
+    });
+    expect(raise.status).toBe(400);
+    const offers = await stack.db
+      .selectFrom("offers")
+      .select("name")
+      .where("advertiser_id", "=", net.advertiser_id)
+      .execute();
+    expect(offers.map((o) => o.name).sort()).toEqual(["Net Offer", "Summer Sale"]);
+  });
+
   it("creates an offer with every field and normalises codes", async () => {
     const net = await buildNetwork(stack);
     const res = await call(stack, "POST", "/api/offers", { token: net.advertiserToken, body: fullOffer });

@@ -8,6 +8,8 @@ import {
   fillMacros,
   isCountryBlocked,
   type LinkRecord,
+  MAX_FUTURE_SKEW_MS,
+  MAX_LINK_TTL_SECONDS,
   newClickId,
   type ParsedLinkToken,
   readSubIds,
@@ -147,8 +149,15 @@ export async function handleClick(req: ClickRequest): Promise<Response> {
     event,
     ip,
     nonce: link.kind === "signed" ? link.nonce : null,
-    // Remembered for as long as the link could still verify (TTL plus the future-skew allowance).
-    nonceTtlSeconds: record.link_ttl_seconds + 60,
+    // Remembered until the link could no longer verify under any TTL the offer may be given later
+    // (at most 24 h after its timestamp), so raising a TTL cannot revive a spent link.
+    nonceTtlSeconds:
+      link.kind === "signed"
+        ? Math.max(
+            60,
+            Math.ceil((link.timestamp + MAX_LINK_TTL_SECONDS * 1000 + MAX_FUTURE_SKEW_MS - now) / 1000),
+          )
+        : 60,
   });
   return response;
 }

@@ -168,7 +168,8 @@ export type JsonObjectResult = { ok: true; value: Record<string, unknown> } | { 
 // NUL and lone surrogates survive JSON.parse but Postgres text/jsonb refuses them: reject up front.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-function hasUnstorableText(root: unknown): boolean {
+/** True when any string in the JSON value holds NUL or a lone surrogate (Postgres refuses both). */
+export function hasUnstorableText(root: unknown): boolean {
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const value = stack.pop();

@@ -1,7 +1,7 @@
 // Shared pieces of the management routes: strict input parsing (unknown fields refused), cursor
 // pagination, the caller's advertiser scope, and the public URLs of tracking links.
 
-import { ApiError } from "@afftrack/core";
+import { ApiError, hasUnstorableText } from "@afftrack/core";
 import type { Database } from "@afftrack/db";
 import { type Kysely, sql } from "kysely";
 import * as v from "valibot";
@@ -40,6 +40,9 @@ export async function readBody<S extends v.GenericSchema>(
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new ApiError("INVALID_PARAMS", "Request body must be a JSON object");
+  }
+  if (hasUnstorableText(json)) {
+    throw new ApiError("INVALID_PARAMS", "Request body contains NUL or unpaired surrogate characters");
   }
   return parseWith(schema, json);
 }
@@ -100,6 +103,9 @@ export function decodeCursor(cursor: string | undefined): Cursor | null {
       Array.isArray(json) &&
       typeof json[0] === "string" &&
       typeof json[1] === "string" &&
+      // A full timestamp as Postgres prints it (or ISO 8601): Date.parse also takes "1", which
+      // Postgres then refuses as a timestamptz.
+      /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/.test(json[0]) &&
       !Number.isNaN(Date.parse(json[0]))
     ) {
       return { t: json[0], id: json[1] };

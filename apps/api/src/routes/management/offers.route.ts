@@ -45,6 +45,13 @@ const urlSchema = v.pipe(
 );
 
 const statusSchema = v.picklist(["active", "paused", "archived"]);
+
+/** A revenue share is a percentage of the sale: above 100 the publisher would earn more than it. */
+function assertRevshareWithin100(payoutType: string, payoutAmount: number): void {
+  if (payoutType === "revshare" && payoutAmount > 100) {
+    throw new ApiError("INVALID_PARAMS", "payout_amount: a revenue share is a percentage, at most 100");
+  }
+}
 const fields = {
   name: nameSchema,
   destination_url: urlSchema,
@@ -227,6 +234,7 @@ export function registerOfferRoutes(app: Hono<AppEnv>): void {
     const advertiser_id = await advertiserScope(db, caller, body.advertiser_id);
     await checkPublishers(db, caller.tenant_id, body.allowed_publisher_ids);
     const { advertiser_id: _, ...values } = body;
+    assertRevshareWithin100(values.payout_type ?? "cpa", values.payout_amount ?? 0);
     const row = await db
       .insertInto("offers")
       .values({
@@ -323,6 +331,10 @@ export function registerOfferRoutes(app: Hono<AppEnv>): void {
     const body = await readBody(c, UpdateBody);
     const db = c.get("db")();
     const before = await managedOffer(db, caller, c.req.param("id"));
+    assertRevshareWithin100(
+      body.payout_type ?? before.payout_type,
+      body.payout_amount ?? Number(before.payout_amount),
+    );
     await checkPublishers(db, caller.tenant_id, body.allowed_publisher_ids);
     const row = await db.transaction().execute(async (tx) => {
       const updated = await tx
