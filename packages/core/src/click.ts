@@ -33,17 +33,16 @@ export const FRAUD_VERDICTS: readonly Verdict[] = ["expired", "replay", "invalid
 
 // Postgres cannot store NUL (text or jsonb) nor lone UTF-16 surrogates; one such click would fail
 // its whole batch statement, so they are stripped at the edge and refused here.
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const NUL = String.fromCharCode(0);
 
 /** The text with what Postgres cannot store removed. */
 export function storableText(text: string): string {
-  return text.replace(UNSTORABLE, "");
+  return text.replaceAll(NUL, "").replace(LONE_SURROGATES, "");
 }
 
-const isStorable = (text: string) => {
-  UNSTORABLE.lastIndex = 0;
-  return !UNSTORABLE.test(text);
-};
+const isStorable = (text: string) => !text.includes(NUL) && !LONE_SURROGATE.test(text);
 
 const optionalText = (max: number) =>
   v.nullable(
