@@ -262,6 +262,46 @@ describe("listing offers", () => {
 });
 
 describe("the edge follows offer changes at once", () => {
+  it("a suspended publisher's links stop counting at once and they cannot sign new ones", async () => {
+    const net = await buildNetwork(stack);
+    await call(stack, "PATCH", `/api/offers/${net.offer_id}`, {
+      token: net.advertiserToken,
+      body: { fallback_url: "https://example.com/paused?click_id={click_id}" },
+    });
+    const joined = await call(stack, "POST", `/api/offers/${net.offer_id}/join`, {
+      token: net.publisherToken,
+    });
+    const code = joined.body.data.tracking_code;
+    const unused = await call(stack, "POST", "/api/links/sign", {
+      token: net.publisherToken,
+      body: { tracking_code: code, ttl_minutes: 5 },
+    });
+    expect(unused.status).toBe(200);
+    const suspended = await call(stack, "PATCH", `/api/publishers/${net.publisher_id}`, {
+      token: net.adminToken,
+      body: { status: "suspended" },
+    });
+    expect(suspended.status).toBe(200);
+    const refused = await call(stack, "POST", "/api/links/sign", {
+      token: net.publisherToken,
+      body: { tracking_code: code, ttl_minutes: 5 },
+    });
+    expect(refused.status).toBe(403);
+    const after = await visit(pathOf(unused.body.data.signed_link));
+    expect(after.headers.get("location")).toMatch(/^https:\/\/example\.com\/paused\?/);
+    expect((await clickRow(stack.db, clickIdOf(after.headers.get("location")))).verdict).toBe("paused");
+    await call(stack, "PATCH", `/api/publishers/${net.publisher_id}`, {
+      token: net.adminToken,
+      body: { status: "active" },
+    });
+    const again = await call(stack, "POST", "/api/links/sign", {
+      token: net.publisherToken,
+      body: { tracking_code: code, ttl_minutes: 5 },
+    });
+    const counted = await visit(pathOf(again.body.data.signed_link));
+    expect((await clickRow(stack.db, clickIdOf(counted.headers.get("location")))).verdict).toBe("valid");
+  });
+
   it("a paused offer's next click is recorded as paused; resuming counts again", async () => {
     const net = await buildNetwork(stack);
     await call(stack, "PATCH", `/api/offers/${net.offer_id}`, {

@@ -19,7 +19,11 @@ export async function loadLinkRecord(
   const row = await db
     .selectFrom("tracking_links as l")
     .innerJoin("offers as o", "o.id", "l.offer_id")
+    .innerJoin("advertisers as a", "a.id", "o.advertiser_id")
+    .innerJoin("publishers as p", "p.id", "l.publisher_id")
     .select([
+      "a.status as advertiser_status",
+      "p.status as publisher_status",
       "l.tracking_code",
       "l.short_code",
       "l.tenant_id",
@@ -61,7 +65,9 @@ export async function loadLinkRecord(
       offer_id: row.offer_id,
       publisher_id: row.publisher_id,
       advertiser_id: row.advertiser_id,
-      status: row.status,
+      // A suspended advertiser or publisher stops counting like a paused offer.
+      status:
+        row.advertiser_status === "suspended" || row.publisher_status === "suspended" ? "paused" : row.status,
       destination_url: row.destination_url,
       fallback_url: row.fallback_url,
       allowed_countries: row.allowed_countries.map((c) => c.toUpperCase()),
@@ -71,6 +77,16 @@ export async function loadLinkRecord(
     },
     maxAgeSeconds: maxAge,
   };
+}
+
+/** Tracking codes of a publisher's links: to refresh after the publisher changes. */
+export async function trackingCodesOfPublisher(db: Kysely<Database>, publisherId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("tracking_links")
+    .select("tracking_code")
+    .where("publisher_id", "=", publisherId)
+    .execute();
+  return rows.map((r) => r.tracking_code);
 }
 
 /** Tracking codes whose record depends on an advertiser (its offers' links): to refresh after a change. */

@@ -2,10 +2,12 @@
 // advertiser user may read their own. Creating one also creates its first link-signing secret.
 
 import { ApiError, newId, successBody } from "@afftrack/core";
+import { trackingCodesOfAdvertiser } from "@afftrack/db";
 import type { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../context";
 import { callerOf, requireAuth, requireRole } from "../../middleware/jwt-auth";
+import { syncLinkRecords } from "../../services/edge-sync";
 import { createCurrentSecret } from "../../services/link-secrets";
 import {
   bare,
@@ -130,6 +132,11 @@ export function registerAdvertiserRoutes(app: Hono<AppEnv>): void {
       .returning(columns)
       .executeTakeFirst();
     if (!row) throw notFound("Advertiser");
+    if (body.status !== undefined) {
+      // Suspending (or reinstating) an advertiser changes whether its links count at the edge.
+      const db = c.get("db")();
+      await syncLinkRecords(db, c.get("redis"), await trackingCodesOfAdvertiser(db, row.id));
+    }
     return c.json(successBody(serialize(row), "Advertiser updated"));
   });
 

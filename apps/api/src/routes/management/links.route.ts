@@ -166,13 +166,34 @@ export function registerLinkRoutes(app: Hono<AppEnv>): void {
     const link = await db
       .selectFrom("tracking_links as l")
       .innerJoin("offers as o", "o.id", "l.offer_id")
-      .select(["l.tracking_code", "o.advertiser_id", "o.status", "o.link_ttl_seconds"])
+      .innerJoin("advertisers as a", "a.id", "o.advertiser_id")
+      .innerJoin("publishers as p", "p.id", "l.publisher_id")
+      .select([
+        "l.tracking_code",
+        "o.advertiser_id",
+        "o.status",
+        "o.link_ttl_seconds",
+        "o.visibility",
+        "o.allowed_publisher_ids",
+        "a.status as advertiser_status",
+        "p.status as publisher_status",
+      ])
       .where("l.tracking_code", "=", body.tracking_code)
       .where("l.tenant_id", "=", caller.tenant_id)
       .where("l.publisher_id", "=", caller.publisher_id as string)
       .executeTakeFirst();
     if (!link) throw notFound("Tracking code");
-    if (link.status !== "active") throw new ApiError("INVALID_OFFER", "Offer is not active");
+    if (link.status !== "active" || link.advertiser_status !== "active") {
+      throw new ApiError("INVALID_OFFER", "Offer is not active");
+    }
+    if (link.publisher_status !== "active")
+      throw new ApiError("FORBIDDEN", "Your publisher account is suspended");
+    if (
+      link.visibility === "private" &&
+      !link.allowed_publisher_ids.includes(caller.publisher_id as string)
+    ) {
+      throw new ApiError("FORBIDDEN", "You are no longer admitted to this offer");
+    }
     const offerTtl = clampLinkTtl(link.link_ttl_seconds);
     const ttlSeconds = Math.min(offerTtl, (body.ttl_minutes ?? offerTtl / 60) * 60);
     const secret = await signingSecret(db, {

@@ -2,10 +2,12 @@
 // and delete them; a publisher user may read their own record.
 
 import { ApiError, newId, successBody } from "@afftrack/core";
+import { trackingCodesOfPublisher } from "@afftrack/db";
 import type { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../context";
 import { callerOf, requireAuth, requireRole } from "../../middleware/jwt-auth";
+import { syncLinkRecords } from "../../services/edge-sync";
 import {
   bare,
   cursorSql,
@@ -138,6 +140,11 @@ export function registerPublisherRoutes(app: Hono<AppEnv>): void {
         .returning(columns)
         .executeTakeFirst();
       if (!row) throw notFound("Publisher");
+      if (body.status !== undefined) {
+        // Suspending (or reinstating) a publisher changes whether their links count at the edge.
+        const db = c.get("db")();
+        await syncLinkRecords(db, c.get("redis"), await trackingCodesOfPublisher(db, row.id));
+      }
       return c.json(successBody(serialize(row), "Publisher updated"));
     } catch (err) {
       if (isUniqueViolation(err)) throw influencerTaken();
