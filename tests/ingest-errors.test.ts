@@ -383,6 +383,33 @@ describe("offers, geo and IP allowlists", () => {
     expect(await conversionCount(f.advertiser_id)).toBe(2);
   });
 
+  it("records SDK conversions of an allowlisted advertiser as pending, never approved", async () => {
+    const f = await ingestFixture(stack);
+    await stack.db
+      .updateTable("advertisers")
+      .set({ postback_ip_allowlist: ["203.0.113.0/24"] })
+      .where("id", "=", f.advertiser_id)
+      .execute();
+    const res = await postSigned(
+      stack,
+      "/api/sdk/conversion",
+      f,
+      conversionFields(f, { status: "approved" }),
+      {
+        ip: "198.51.100.7",
+      },
+    );
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.data.status).toBe("pending");
+    const row = await stack.db
+      .selectFrom("conversions")
+      .select("status")
+      .where("id", "=", body.data.conversion_id)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe("pending");
+  });
+
   it("applies the offer's own postback allowlist too", async () => {
     const f = await ingestFixture(stack);
     await stack.db

@@ -277,6 +277,12 @@ export async function recordConversion(
       payoutCurrency = input.currency;
     } else payout = offer.payout_amount;
   }
+  // An advertiser who locks postbacks to their servers' IPs must not have money approved by a key
+  // that also ships inside apps: SDK and batch conversions then wait, pending, for their approval.
+  const status =
+    req.source !== "postback" && key.postback_ip_allowlist.length > 0 && input.status === "approved"
+      ? "pending"
+      : input.status;
   const id = newId("conv");
   const inserted = await insertConversion(deps.db, {
     id,
@@ -290,7 +296,7 @@ export async function recordConversion(
     click_verdict: click?.verdict ?? uncountedVerdict,
     reported_click_id: clickId,
     attribution,
-    status: input.status,
+    status,
     amount,
     currency: input.currency,
     payout,
@@ -315,7 +321,7 @@ export async function recordConversion(
     transaction_id: input.transaction_id,
     amount,
     currency: input.currency,
-    status: input.status,
+    status,
     click_id: click?.click_id ?? null,
     publisher_id: click?.publisher_id ?? null,
     attribution,
