@@ -10,6 +10,8 @@ export interface StackProcess {
   edgeUrl: string;
   apiUrl: string;
   databaseUrl: string;
+  /** True when the workers reach Postgres through PgBouncer. */
+  pooled: boolean;
   fixture: Fixture;
   stop(): Promise<void>;
 }

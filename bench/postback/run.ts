@@ -199,7 +199,7 @@ await withTempDatabase(async (databaseUrl) => {
     }
 
     console.log(
-      `\nbench/postback: ${CONNECTIONS} connections, ${DURATION}s per phase (max ${COUNT} requests), one Miniflare`,
+      `\nbench/postback: ${CONNECTIONS} connections, ${DURATION}s per phase (max ${COUNT} requests), one Miniflare, ${stack.pooled ? "Postgres via PgBouncer" : "no pooler (apt-get install pgbouncer)"}`,
     );
     console.log("phase                               req/s     p50 ms   p99 ms   non-200");
     const line = (name: string, r: Result) =>

@@ -84,6 +84,7 @@ async function load(
 }
 
 interface Scenario {
+  pooled: boolean;
   name: string;
   bare: Result[];
   edge: Result[];
@@ -150,7 +151,7 @@ async function scenario(name: string, databaseUrl: string, consumeQueues: boolea
         .execute();
       verdicts = byVerdict.map((v) => `${v.verdict}=${v.n}`).join(", ");
     }
-    return { name, bare, edge, redirected, rows, verdicts };
+    return { name, pooled: stack.pooled, bare, edge, redirected, rows, verdicts };
   } finally {
     await db.destroy();
     await stack.stop();
@@ -186,7 +187,9 @@ await withTempDatabase(async (databaseUrl) => {
     `\nbench/redirect: ${ROUNDS} rounds x ${DURATION}s per worker, ${CONNECTIONS} connections, one Miniflare`,
   );
   for (const r of results) {
-    console.log(`\n${r.name}`);
+    console.log(
+      `\n${r.name}; ${r.pooled ? "Postgres via PgBouncer" : "no pooler (apt-get install pgbouncer)"}`,
+    );
     console.log("  worker        req/s     p50 ms   p99 ms   non-302");
     for (const [label, rs] of [
       ["bare 302", r.bare],
