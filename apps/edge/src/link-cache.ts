@@ -16,6 +16,10 @@ const cache = new Map<string, CacheEntry>();
 const pending = new Map<string, Promise<LinkRecord | null>>();
 const CACHE_LIMIT = 10_000;
 const NEGATIVE_CACHE_MS = 5_000;
+/** How long past its expiry a record may still be served while another request refreshes it. */
+const STALE_GRACE_MS = 10_000;
+/** How long a request waits for another request's lookup of the same link before doing its own. */
+const FOLLOW_TIMEOUT_MS = 250;
 
 let redisFor: { env: EdgeEnv; redis: Redis } | undefined;
 
@@ -61,12 +65,36 @@ export async function getLinkRecord(
   const now = Date.now();
   const hit = cache.get(key);
   if (hit && hit.expiresAt > now) return hit.record;
-  let inFlight = pending.get(key);
-  if (!inFlight) {
-    inFlight = fetchLinkRecord(env, by, key, cacheMs).finally(() => pending.delete(key));
-    pending.set(key, inFlight);
+  const inFlight = pending.get(key);
+  if (inFlight) {
+    // Another request is already refreshing this record: serve the one that just expired, briefly.
+    if (hit && hit.expiresAt + STALE_GRACE_MS > now) return hit.record;
+    return followLookup(inFlight, () => fetchLinkRecord(env, by, key, cacheMs));
   }
-  return inFlight;
+  const lookup = fetchLinkRecord(env, by, key, cacheMs).finally(() => pending.delete(key));
+  pending.set(key, lookup);
+  return lookup;
+}
+
+/**
+ * Waits for a lookup started by another request. The runtime cancels a request that waits only on
+ * another request's I/O as hung, so this one keeps a timer of its own pending, and looks the link
+ * up itself if the other lookup is slow.
+ */
+async function followLookup(
+  shared: Promise<LinkRecord | null>,
+  own: () => Promise<LinkRecord | null>,
+): Promise<LinkRecord | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const slow = new Promise<"slow">((resolve) => {
+    timer = setTimeout(() => resolve("slow"), FOLLOW_TIMEOUT_MS);
+  });
+  try {
+    const first = await Promise.race([shared, slow]);
+    return first === "slow" ? await own() : first;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
 }
 
 async function fetchLinkRecord(
