@@ -129,6 +129,24 @@ describe("exactly once", () => {
   });
 });
 
+describe("isolate cache expiry under load", () => {
+  it("answers every concurrent click with a 302 when the cached link record expires", async () => {
+    const short = await startTestStack({ edgeVars: { LINK_CACHE_SECONDS: "1" } });
+    try {
+      const f = await short.fixture();
+      expect((await get(short, await signedPath(f))).status).toBe(302);
+      for (let round = 0; round < 3; round++) {
+        await new Promise((r) => setTimeout(r, 1100));
+        const paths = await Promise.all(Array.from({ length: 64 }, () => signedPath(f)));
+        const statuses = (await Promise.all(paths.map((p) => get(short, p)))).map((r) => r.status);
+        expect(statuses.filter((s) => s !== 302)).toEqual([]);
+      }
+    } finally {
+      await short.close();
+    }
+  });
+});
+
 describe("legacy unsigned links", () => {
   it("are redirected but not counted when ALLOW_LEGACY_TRACKING_CODES is off", async () => {
     const f = await stack.fixture();
