@@ -109,6 +109,13 @@ describe("register and login", () => {
     const locked = await call(stack, "POST", "/api/auth/login", { body: { email, password: PASSWORD } });
     expect(locked.status).toBe(429);
     expect(locked.body.code).toBe("RATE_LIMITED");
+    // The guesses came from one client: the real user, elsewhere, is not locked out.
+    const elsewhere = await fetch(`${stack.apiUrl}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "cf-connecting-ip": "198.51.100.77" },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    expect(elsewhere.status).toBe(200);
   });
 
   it("answers 409 CONFLICT when the email is taken, and writes nothing", async () => {

@@ -4,6 +4,7 @@
 import {
   ApiError,
   decoyPasswordHash,
+  hashIp,
   hashPassword,
   newId,
   sha256Hex,
@@ -26,6 +27,8 @@ import { emailSchema, isUniqueViolation, nameSchema, notFound, passwordSchema, r
 
 const LOGIN_FAILURE_LIMIT = 10;
 const LOGIN_FAILURE_WINDOW_SECONDS = 900;
+/** Failed logins one client may make across all accounts in the window. */
+const CLIENT_FAILURE_LIMIT = 50;
 
 const RegisterBody = v.strictObject({
   network_name: nameSchema,
@@ -41,22 +44,34 @@ const AcceptInviteBody = v.strictObject({
   name: v.optional(nameSchema),
 });
 
-async function failureKey(email: string) {
-  return `login:fail:${await sha256Hex(email)}`;
+/**
+ * Failed logins are counted per (email, client) and per client: guesses from one address lock that
+ * address out of that account without locking the real user out from theirs, and a client spraying
+ * passwords over many accounts is stopped too. Clients are keyed by the daily IP hash, never the IP.
+ */
+async function failureKeys(c: AppContext, email: string) {
+  const ip = c.req.header("cf-connecting-ip") ?? "unknown";
+  const client = await hashIp(c.env.IP_HASH_SECRET, ip);
+  return { account: `login:fail:${await sha256Hex(email)}:${client}`, client: `login:fail:client:${client}` };
 }
 
 async function checkLoginThrottle(c: AppContext, email: string) {
-  const count = await c.get("redis").get<number>(await failureKey(email));
-  if (count !== null && Number(count) >= LOGIN_FAILURE_LIMIT) {
+  const keys = await failureKeys(c, email);
+  const [account, client] = await c
+    .get("redis")
+    .mget<[number | null, number | null]>(keys.account, keys.client);
+  if (Number(account ?? 0) >= LOGIN_FAILURE_LIMIT || Number(client ?? 0) >= CLIENT_FAILURE_LIMIT) {
     throw new ApiError("RATE_LIMITED", "Too many failed logins; try again later");
   }
 }
 
 async function recordLoginFailure(c: AppContext, email: string) {
-  const key = await failureKey(email);
+  const keys = await failureKeys(c, email);
   const p = c.get("redis").pipeline();
-  p.incr(key);
-  p.expire(key, LOGIN_FAILURE_WINDOW_SECONDS);
+  p.incr(keys.account);
+  p.expire(keys.account, LOGIN_FAILURE_WINDOW_SECONDS);
+  p.incr(keys.client);
+  p.expire(keys.client, LOGIN_FAILURE_WINDOW_SECONDS);
   await p.exec();
 }
 
