@@ -6,7 +6,8 @@ import path from "node:path";
 import { repoRoot } from "../build-workers";
 import { startStack } from "../stack";
 
-const devDir = path.join(repoRoot, ".dev");
+// DEV_DIR moves the stack file and the embedded database (tests run a second stack beside yours).
+const devDir = process.env.DEV_DIR ?? path.join(repoRoot, ".dev");
 const stackFile = path.join(devDir, "stack.json");
 
 function port(name: string, fallback: number): number {

@@ -15,7 +15,8 @@ export interface StackFile {
 
 export async function readStackFile(): Promise<StackFile> {
   try {
-    return JSON.parse(await readFile(path.join(repoRoot, ".dev/stack.json"), "utf8")) as StackFile;
+    const devDir = process.env.DEV_DIR ?? path.join(repoRoot, ".dev");
+    return JSON.parse(await readFile(path.join(devDir, "stack.json"), "utf8")) as StackFile;
   } catch {
     console.error("No running stack found (.dev/stack.json). Start one with `pnpm dev` in another terminal.");
     process.exit(1);
