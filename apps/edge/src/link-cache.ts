@@ -18,8 +18,10 @@ const CACHE_LIMIT = 10_000;
 const NEGATIVE_CACHE_MS = 5_000;
 /** How long past its expiry a record may still be served while another request refreshes it. */
 const STALE_GRACE_MS = 10_000;
+/** A waiting request re-arms a timer of its own this often (see followLookup). */
+const FOLLOW_TICK_MS = 100;
 /** How long a request waits for another request's lookup of the same link before doing its own. */
-const FOLLOW_TIMEOUT_MS = 250;
+const FOLLOW_MAX_MS = 5_000;
 
 let redisFor: { env: EdgeEnv; redis: Redis } | undefined;
 
@@ -78,22 +80,27 @@ export async function getLinkRecord(
 
 /**
  * Waits for a lookup started by another request. The runtime cancels a request that waits only on
- * another request's I/O as hung, so this one keeps a timer of its own pending, and looks the link
- * up itself if the other lookup is slow.
+ * another request's I/O as hung, so this one keeps a short timer of its own pending while it
+ * waits; only if the other lookup takes very long does it look the link up itself (a burst of
+ * followers doing their own lookups at once would be the stampede this coalescing prevents).
  */
 async function followLookup(
   shared: Promise<LinkRecord | null>,
   own: () => Promise<LinkRecord | null>,
 ): Promise<LinkRecord | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const slow = new Promise<"slow">((resolve) => {
-    timer = setTimeout(() => resolve("slow"), FOLLOW_TIMEOUT_MS);
-  });
-  try {
-    const first = await Promise.race([shared, slow]);
-    return first === "slow" ? await own() : first;
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
+  const deadline = Date.now() + FOLLOW_MAX_MS;
+  for (;;) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = new Promise<"tick">((resolve) => {
+      timer = setTimeout(() => resolve("tick"), FOLLOW_TICK_MS);
+    });
+    try {
+      const first = await Promise.race([shared, tick]);
+      if (first !== "tick") return first;
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+    if (Date.now() >= deadline) return own();
   }
 }
 

@@ -12,6 +12,27 @@ declare module "../context" {
   }
 }
 
+/**
+ * An oversized body is still read (and discarded, never parsed) up to this many bytes before the
+ * 413: answering while the client is still sending makes the runtime reset the connection, and the
+ * client then sees a network error instead of the refusal. Anything larger is cut off.
+ */
+const DRAIN_LIMIT_BYTES = 1024 * 1024;
+
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, alreadyRead: number): Promise<void> {
+  let read = alreadyRead;
+  try {
+    while (read <= DRAIN_LIMIT_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The client went away; the refusal stands.
+  }
+}
+
 export interface BodyLimitOptions {
   /** Largest accepted body in bytes. */
   maxBytes: number;
@@ -27,7 +48,11 @@ export function bodyLimit(opts: BodyLimitOptions): MiddlewareHandler<AppEnv> {
     const declared = c.req.header("content-length");
     if (declared !== undefined) {
       if (!/^\d{1,15}$/.test(declared.trim())) throw new ApiError("INVALID_PARAMS", "Invalid Content-Length");
-      if (Number(declared) > opts.maxBytes) throw tooLarge();
+      if (Number(declared) > opts.maxBytes) {
+        const body = c.req.raw.body;
+        if (body && Number(declared) <= DRAIN_LIMIT_BYTES) await drain(body.getReader(), 0);
+        throw tooLarge();
+      }
     }
     const body = c.req.raw.body;
     const chunks: Uint8Array[] = [];
@@ -39,7 +64,7 @@ export function bodyLimit(opts: BodyLimitOptions): MiddlewareHandler<AppEnv> {
         if (done) break;
         size += value.byteLength;
         if (size > opts.maxBytes) {
-          await reader.cancel().catch(() => undefined);
+          await drain(reader, size);
           throw tooLarge();
         }
         chunks.push(value);
