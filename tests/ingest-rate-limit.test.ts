@@ -140,4 +140,25 @@ describe("configured limits", () => {
     // The reset of an hour window is up to an hour away.
     expect(limitHeaders(last!).reset).toBeLessThanOrEqual(Date.now() / 1000 + 3601);
   });
+
+  it("never grants concurrent batches of one key more than the limit between them", async () => {
+    await awayFromMinuteEdge();
+    const f = await ingestFixture(stack);
+    const events = (n: number, tag: string) =>
+      Array.from({ length: n }, (_, i) => ({
+        type: "conversion",
+        ...conversionFields(f),
+        transaction_id: `${tag}_${i}`,
+      }));
+    const responses = await Promise.all(
+      ["p", "q", "r"].map((tag) => postSigned(stack, "/api/sdk/batch", f, { events: events(40, tag) })),
+    );
+    let accepted = 0;
+    for (const res of responses) {
+      if (res.status === 200) accepted += (await json(res)).data.accepted;
+      else expect(res.status).toBe(429);
+    }
+    expect(accepted).toBe(60);
+    expect(await conversionCount(f.advertiser_id)).toBe(60);
+  }, 90_000);
 });

@@ -125,24 +125,33 @@ async function takeOne(c: AppContext, minute: Ratelimit, hour: Ratelimit, id: st
 }
 
 /**
- * Sliding-window scripts count a multi-unit request even when it overshoots, so ask first how
- * much remains and take only that. A concurrent request of the same key can still win the race:
- * then this one is refused whole (never more granted than the limits allow).
+ * A multi-unit request (a batch) takes its units one at a time: each unit is one atomic
+ * check-and-count in Redis (the calls share one pipelined round trip), so concurrent batches of
+ * the same key can never take more between them than the limits allow. (Asking how much remains
+ * and then taking that much could be overtaken by a concurrent request in between.) Units one
+ * window granted but the other refused are given back.
  */
 async function takeMany(c: AppContext, minute: Ratelimit, hour: Ratelimit, id: string, cost: number) {
-  const [rm, rh] = await Promise.all([minute.getRemaining(id), hour.getRemaining(id)]);
-  const available = Math.min(cost, rm.remaining, rh.remaining);
-  if (available <= 0) {
-    setHeaders(c, [rm, rh]);
-    refuse(c, [rm, rh]);
+  const units = await Promise.all(
+    Array.from({ length: cost }, () => Promise.all([minute.limit(id), hour.limit(id)])),
+  );
+  let granted = 0;
+  const refunds: Promise<unknown>[] = [];
+  for (const [m, h] of units) {
+    if (m.success && h.success) granted++;
+    else {
+      if (m.success) refunds.push(minute.limit(id, { rate: -1 }));
+      if (h.success) refunds.push(hour.limit(id, { rate: -1 }));
+    }
   }
-  const [m, h] = await Promise.all([
-    minute.limit(id, { rate: available }),
-    hour.limit(id, { rate: available }),
-  ]);
-  setHeaders(c, [m, h]);
-  if (!m.success || !h.success) refuse(c, [m, h]);
-  return available;
+  await Promise.all(refunds);
+  const windows = [0, 1].map((w) =>
+    units.map((u) => u[w as 0 | 1]).reduce((a, b) => (b.remaining < a.remaining ? b : a)),
+  );
+  const tight = windows.map((r) => ({ ...r, remaining: r.success ? r.remaining : 0 }));
+  setHeaders(c, tight);
+  if (granted === 0) refuse(c, tight);
+  return granted;
 }
 
 export function rateLimitGrantedOf(c: AppContext): number {
