@@ -124,8 +124,3 @@ async function fetchLinkRecord(
   cache.set(key, { record, expiresAt: now + (record ? cacheMs : Math.min(cacheMs, NEGATIVE_CACHE_MS)) });
   return record;
 }
-
-/** For tests and admin hooks: forget cached records so the next request reads Redis. */
-export function clearLinkCache(): void {
-  cache.clear();
-}
