@@ -34,16 +34,18 @@ export const nonceKey = (nonce: string) => `replay:nonce:${nonce}`;
 export const clickKey = (clickId: string) => `click:${clickId}`;
 export const CLICK_ATTRIBUTION_TTL_SECONDS = 86_400;
 
-export interface ClickAttribution {
-  click_id: string;
-  tenant_id: string;
-  advertiser_id: string;
-  offer_id: string;
-  publisher_id: string;
-  tracking_code: string;
-  verdict: string;
-  created_at: number;
-}
+export const ClickAttributionSchema = v.object({
+  click_id: v.string(),
+  tenant_id: v.string(),
+  advertiser_id: v.string(),
+  offer_id: v.string(),
+  publisher_id: v.string(),
+  tracking_code: v.string(),
+  verdict: v.string(),
+  created_at: v.number(),
+});
+
+export type ClickAttribution = v.InferOutput<typeof ClickAttributionSchema>;
 
 export const dedupeKey = (code: string, ipHash: string) => `dedupe:${code}:${ipHash}`;
 

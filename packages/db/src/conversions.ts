@@ -2,6 +2,7 @@
 // status change, one short transaction) that also keeps stats_daily in step, so a refused or
 // duplicate request changes nothing and a counted conversion is counted exactly once.
 
+import type { ClickAttribution } from "@afftrack/core";
 import { type Kysely, sql } from "kysely";
 import type { ConversionAttribution, Database } from "./schema";
 
@@ -18,15 +19,8 @@ export interface IngestOffer {
   postback_ip_allowlist: string[];
 }
 
-export interface IngestClick {
-  click_id: string;
-  tenant_id: string;
-  advertiser_id: string;
-  offer_id: string;
-  publisher_id: string;
-  tracking_code: string;
-  verdict: string;
-}
+/** A click as attribution needs it (a `clicks` row, or the edge's Redis copy of a queued one). */
+export type IngestClick = Omit<ClickAttribution, "created_at">;
 
 interface OfferRow extends Omit<IngestOffer, "payout_amount"> {
   payout_amount: string;

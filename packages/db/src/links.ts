@@ -79,6 +79,16 @@ export async function loadLinkRecord(
   };
 }
 
+/** Tracking codes of an offer's links: to refresh after the offer changes. */
+export async function trackingCodesOfOffer(db: Kysely<Database>, offerId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("tracking_links")
+    .select("tracking_code")
+    .where("offer_id", "=", offerId)
+    .execute();
+  return rows.map((r) => r.tracking_code);
+}
+
 /** Tracking codes of a publisher's links: to refresh after the publisher changes. */
 export async function trackingCodesOfPublisher(db: Kysely<Database>, publisherId: string): Promise<string[]> {
   const rows = await db

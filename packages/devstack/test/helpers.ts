@@ -1,21 +1,11 @@
 // Shared fixtures: addresses of the real servers the tests run against, and small async helpers.
-import { createServer } from "node:net";
+import { freePort } from "../src/free-port";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0";
 export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 /** A port that was free a moment ago and has nothing listening on it now. */
-export function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export const closedPort = freePort;
 
 export async function elapsed<T>(
   fn: () => Promise<T>,

@@ -27,12 +27,3 @@ export async function syncLinkRecords(db: Kysely<Database>, redis: Redis, tracki
     );
   }
 }
-
-export async function trackingCodesOfOffer(db: Kysely<Database>, offerId: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom("tracking_links")
-    .select("tracking_code")
-    .where("offer_id", "=", offerId)
-    .execute();
-  return rows.map((r) => r.tracking_code);
-}

@@ -5,6 +5,7 @@
 import {
   ApiError,
   type ClickAttribution,
+  ClickAttributionSchema,
   type ClickFieldsInput,
   COUNTED_VERDICTS,
   type ConversionFieldsInput,
@@ -176,16 +177,6 @@ export async function recordSdkClick(
   );
   return { click_id: clickId, offer_id: ctx.offer.id, tracking_code: input.tracking_code };
 }
-
-const ClickAttributionSchema = v.object({
-  click_id: v.string(),
-  tenant_id: v.string(),
-  advertiser_id: v.string(),
-  offer_id: v.string(),
-  publisher_id: v.string(),
-  tracking_code: v.string(),
-  verdict: v.string(),
-});
 
 /** The click as the edge cached it while it waits in the queue (`click:{id}`, 1 day). */
 async function queuedClick(redis: Redis, clickId: string): Promise<IngestClick | null> {

@@ -8,20 +8,17 @@ import { apiKeyOf, jsonBodyOf } from "../../middleware/api-key-auth";
 import {
   ingestDepsOf,
   parseOrThrow,
+  type RecordedConversion,
   recordConversion,
   requestOriginOf,
   sdkInfoOf,
 } from "../../services/ingest";
 import { ingestGuards } from "./guards";
 
-export interface SdkConversionData {
-  conversion_id: string;
-  offer_id: string;
-  transaction_id: string;
-  amount: number;
-  currency: string;
-  status: string;
-}
+export type SdkConversionData = Pick<
+  RecordedConversion,
+  "conversion_id" | "offer_id" | "transaction_id" | "amount" | "currency" | "status"
+>;
 
 export function registerSdkConversion(app: Hono<AppEnv>): void {
   app.post("/api/sdk/conversion", ingestGuards(), async (c) => {
