@@ -72,7 +72,6 @@ describe("embedded postgres (in memory)", () => {
       bridge = await startNeonBridge({ allow: [{ host: db.host, port: db.port }] });
       neonConfig.webSocketConstructor = WebSocket;
       neonConfig.useSecureWebSocket = false;
-      neonConfig.pipelineConnect = false;
       neonConfig.wsProxy = (host, port) => `${bridge.wsProxy}?address=${host}:${port}`;
       pool = new NeonPool({ connectionString: db.connectionString });
     });

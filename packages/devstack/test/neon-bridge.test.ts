@@ -37,7 +37,6 @@ describe("neon bridge → real Postgres", () => {
     bridge = await startNeonBridge({ allow: [{ host: dbHost, port: dbPort }] });
     neonConfig.webSocketConstructor = WebSocket;
     neonConfig.useSecureWebSocket = false;
-    neonConfig.pipelineConnect = false;
     neonConfig.wsProxy = (host, port) => `${bridge.wsProxy}?address=${host}:${port}`;
     pool = new Pool({ connectionString: DATABASE_URL });
   });
@@ -112,7 +111,6 @@ describe("neon bridge with an upstream rewrite", () => {
     });
     neonConfig.webSocketConstructor = WebSocket;
     neonConfig.useSecureWebSocket = false;
-    neonConfig.pipelineConnect = false;
     neonConfig.wsProxy = (host, port) => `${bridge.wsProxy}?address=${host}:${port}`;
     const url = new URL(DATABASE_URL);
     url.hostname = "db.internal.example";
