@@ -15,7 +15,7 @@ import { migrateDatabase } from "./migrate";
 import { startNeonBridge } from "./neon-bridge";
 import { startPgBouncer } from "./pgbouncer";
 import {
-  createMemoryBackend,
+  createEmbeddedBackend,
   createRedisBackend,
   type RedisBackend,
   startRedisServer,
@@ -26,7 +26,7 @@ import { readWranglerConfig, type WranglerConfig } from "./wrangler-config";
 export interface StackOptions {
   /** Postgres URL; default DATABASE_URL, else an embedded PGlite. */
   databaseUrl?: string;
-  /** Redis URL; default REDIS_URL, else a redis-server on PATH, else an in-process engine. */
+  /** Redis URL; default REDIS_URL, else a redis-server on PATH, else the embedded engine (ioredis-mock). */
   redisUrl?: string;
   /** Port of the edge worker (default random). */
   edgePort?: number;
@@ -67,7 +67,8 @@ export interface Stack {
   databaseKind: "postgres" | "pglite";
   /** True when connections go through PgBouncer. */
   pooled: boolean;
-  redisKind: "redis" | "redis-server" | "memory";
+  /** "embedded": the in-process engine (Lua included), used when there is no REDIS_URL nor redis-server. */
+  redisKind: "redis" | "redis-server" | "embedded";
   redisRestUrl: string;
   redisRestToken: string;
   wsProxy: string;
@@ -118,8 +119,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         backend = createRedisBackend(server.url);
         redisKind = "redis-server";
       } else {
-        backend = createMemoryBackend();
-        redisKind = "memory";
+        backend = createEmbeddedBackend();
+        redisKind = "embedded";
       }
     }
     cleanups.push(() => backend.close());

@@ -1,11 +1,11 @@
 // The gateway must be indistinguishable from Upstash for the unmodified @upstash/redis and
-// @upstash/ratelimit clients, against the real Redis and against the in-memory engine.
+// @upstash/ratelimit clients, against the real Redis and against the embedded engine alike.
 import { createHash, randomUUID } from "node:crypto";
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
-  createMemoryBackend,
+  createEmbeddedBackend,
   createRedisBackend,
   type RedisBackend,
   startRedisServer,
@@ -16,6 +16,8 @@ import {
 import { closedPort, elapsed, REDIS_URL } from "./helpers";
 
 const TOKEN = `token-${randomUUID()}`;
+
+type Reply = { result?: unknown; error?: string };
 
 async function rawCommand(
   gateway: UpstashGateway,
@@ -33,6 +35,43 @@ async function rawCommand(
     body: JSON.stringify(body),
   });
   return { status: res.status, json: await res.json() };
+}
+
+/** A gateway over one backend, with clients; the real Redis is shared, so keys carry a run prefix. */
+interface Target {
+  gateway: UpstashGateway;
+  redis: Redis;
+  redisNoPipelining: Redis;
+  prefix: string;
+}
+
+function useTarget(makeBackend: () => RedisBackend, shared: boolean): () => Target {
+  let backend: RedisBackend;
+  let target: Target;
+  const prefix = shared ? `devstack-test:${randomUUID()}:` : "";
+
+  beforeAll(async () => {
+    backend = makeBackend();
+    const gateway = await startUpstashGateway({ token: TOKEN, backend });
+    target = {
+      gateway,
+      redis: new Redis({ url: gateway.url, token: TOKEN }),
+      redisNoPipelining: new Redis({ url: gateway.url, token: TOKEN, enableAutoPipelining: false }),
+      prefix,
+    };
+  });
+
+  afterAll(async () => {
+    if (shared) {
+      // Only this run's keys: the shared Redis may hold other people's data.
+      const keys = (await backend.exec(["KEYS", `${prefix}*`])) as Buffer[];
+      if (keys.length > 0) await backend.exec(["DEL", ...keys.map((k) => k.toString("utf8"))]);
+    }
+    await target.gateway.close();
+    await backend.close();
+  });
+
+  return () => target;
 }
 
 /** The checks every backend must pass through the real client. */
@@ -77,13 +116,18 @@ function basicClientChecks(setup: () => { redis: Redis; prefix: string }) {
     expect(await redis.exists(`${prefix}short`)).toBe(0);
   });
 
-  it("incr counts and rejects non-integers", async () => {
+  it("INCR, EXPIRE and PEXPIRE as the login throttle uses them", async () => {
     const { redis, prefix } = setup();
     expect(await redis.incr(`${prefix}n`)).toBe(1);
     expect(await redis.incr(`${prefix}n`)).toBe(2);
     expect(await redis.incrby(`${prefix}n`, 10)).toBe(12);
-    await redis.set(`${prefix}word`, "abc");
-    await expect(redis.incr(`${prefix}word`)).rejects.toThrow(/not an integer/);
+    expect(await redis.expire(`${prefix}n`, 100)).toBe(1);
+    expect(await redis.ttl(`${prefix}n`)).toBeGreaterThan(95);
+    expect(await redis.pexpire(`${prefix}n`, 50_000)).toBe(1);
+    expect(await redis.pttl(`${prefix}n`)).toBeLessThanOrEqual(50_000);
+    expect(await redis.expire(`${prefix}none`, 100)).toBe(0);
+    expect(await redis.mget(`${prefix}n`, `${prefix}none`)).toEqual([12, null]);
+    expect(await redis.del(`${prefix}n`, `${prefix}none`)).toBe(1);
   });
 
   it("runs pipelines and keeps per-command errors", async () => {
@@ -98,10 +142,12 @@ function basicClientChecks(setup: () => { redis: Redis; prefix: string }) {
 
     const failing = redis.pipeline();
     failing.set(`${prefix}s`, "text");
-    failing.incr(`${prefix}s`);
+    failing.eval("error('boom')", [], []);
+    failing.get(`${prefix}s`);
     const results = await failing.exec({ keepErrors: true });
     expect(results[0]?.error).toBeUndefined();
-    expect(results[1]?.error).toMatch(/not an integer/);
+    expect(results[1]?.error).toMatch(/boom/);
+    expect(results[2]?.result).toBe("text");
   });
 
   it("runs multi() transactions", async () => {
@@ -126,38 +172,19 @@ function basicClientChecks(setup: () => { redis: Redis; prefix: string }) {
   });
 }
 
-describe("gateway → real Redis", () => {
-  let backend: RedisBackend;
-  let gateway: UpstashGateway;
-  const prefix = `devstack-test:${randomUUID()}:`;
-  let redis: Redis;
-  let redisNoPipelining: Redis;
-
-  beforeAll(async () => {
-    backend = createRedisBackend(REDIS_URL);
-    gateway = await startUpstashGateway({ token: TOKEN, backend });
-    redis = new Redis({ url: gateway.url, token: TOKEN });
-    redisNoPipelining = new Redis({ url: gateway.url, token: TOKEN, enableAutoPipelining: false });
+/** Scripts, rate limits and the REST protocol itself: the same on every backend. */
+function protocolChecks(setup: () => Target) {
+  afterEach(() => {
+    vi.restoreAllMocks();
   });
-
-  afterAll(async () => {
-    // Only this run's keys: the shared Redis may hold other people's data.
-    const keys = (await backend.exec(["KEYS", `${prefix}*`])) as Buffer[];
-    if (keys.length > 0) await backend.exec(["DEL", ...keys.map((k) => k.toString("utf8"))]);
-    await gateway.close();
-    await backend.close();
-  });
-
-  describe("with auto-pipelining", () => basicClientChecks(() => ({ redis, prefix: `${prefix}a:` })));
-  describe("without auto-pipelining", () =>
-    basicClientChecks(() => ({ redis: redisNoPipelining, prefix: `${prefix}b:` })));
 
   it("answers the health check without a token", async () => {
-    const res = await fetch(gateway.url);
+    const res = await fetch(setup().gateway.url);
     expect(res.status).toBe(200);
   });
 
   it("base64-encodes every string except a top-level OK when asked", async () => {
+    const { gateway, prefix } = setup();
     const key = `${prefix}raw`;
     expect(await rawCommand(gateway, ["SET", key, "ünï"], { base64: true })).toEqual({
       status: 200,
@@ -173,19 +200,20 @@ describe("gateway → real Redis", () => {
       [
         ["SET", key, "OK"],
         ["MGET", key, `${prefix}none`],
-        ["INCR", key],
+        ["EVALSHA", "0".repeat(40), 0],
       ],
       { path: "/pipeline", base64: true },
     );
     expect(pipeline.status).toBe(200);
-    const [first, second, third] = pipeline.json as Array<{ result?: unknown; error?: string }>;
+    const [first, second, third] = pipeline.json as Reply[];
     expect(first).toEqual({ result: "OK" });
     // Inside arrays the client decodes unconditionally, so "OK" must be encoded there.
     expect(second).toEqual({ result: [Buffer.from("OK").toString("base64"), null] });
-    expect(third?.error).toMatch(/not an integer/);
+    expect(third?.error).toMatch(/NOSCRIPT/);
   });
 
   it("answers a bad command with HTTP 400 and {error}", async () => {
+    const { gateway } = setup();
     const res = await rawCommand(gateway, ["NOSUCHCOMMAND", "x"]);
     expect(res.status).toBe(400);
     expect((res.json as { error: string }).error).toMatch(/unknown command/i);
@@ -193,6 +221,7 @@ describe("gateway → real Redis", () => {
   });
 
   it("rejects a wrong or missing token with 401", async () => {
+    const { gateway, prefix } = setup();
     const wrong = new Redis({ url: gateway.url, token: "wrong-token", retry: false });
     await expect(wrong.get(`${prefix}x`)).rejects.toThrow(/Unauthorized/);
     const res = await fetch(gateway.url, { method: "POST", body: JSON.stringify(["PING"]) });
@@ -201,18 +230,131 @@ describe("gateway → real Redis", () => {
   });
 
   it("strips allow-key-locking for EVAL and serves EVALSHA of the original script", async () => {
-    const script = "#!lua flags=allow-key-locking\nreturn redis.call('INCR', KEYS[1])";
+    const { redis, prefix } = setup();
+    // Unique text: an earlier run against the shared Redis must not have cached this script.
+    const script = `#!lua flags=allow-key-locking\nreturn redis.call('INCR', KEYS[1]) -- ${prefix}`;
     const sha = createHash("sha1").update(script).digest("hex");
     const key = `${prefix}lua`;
     // Unknown sha before the script was ever seen: NOSCRIPT, which makes the client fall back to EVAL.
     await expect(redis.evalsha(sha, [key], [])).rejects.toThrow(/NOSCRIPT/);
     expect(await redis.eval(script, [key], [])).toBe(1);
     expect(await redis.evalsha(sha, [key], [])).toBe(2);
-    // Other flags survive: a write under no-writes must still be refused by Redis.
-    const readOnly = "#!lua flags=no-writes,allow-key-locking\nreturn redis.call('INCR', KEYS[1])";
-    await expect(redis.eval(readOnly, [key], [])).rejects.toThrow(/Write commands are not allowed/);
-    const loaded = await redis.scriptLoad("#!lua flags=allow-key-locking\nreturn redis.call('GET', KEYS[1])");
+    const loaded = await redis.scriptLoad(
+      `#!lua flags=allow-key-locking\nreturn redis.call('GET', KEYS[1]) -- ${prefix}`,
+    );
     expect(await redis.evalsha(loaded, [key], [])).toBe(2);
+    // Scripts without a shebang take the same path with nothing rewritten.
+    const plain = `return {KEYS[1], ARGV[1], tonumber(ARGV[2]) * 2} -- ${prefix}`;
+    expect(await redis.eval(plain, [key], ["a", 21])).toEqual([key, "a", 42]);
+    expect(await redis.evalsha(createHash("sha1").update(plain).digest("hex"), [key], ["b", 1])).toEqual([
+      key,
+      "b",
+      2,
+    ]);
+  });
+
+  describe("@upstash/ratelimit", () => {
+    const cases = [
+      ["fixedWindow", Ratelimit.fixedWindow(3, "60 s")],
+      ["slidingWindow", Ratelimit.slidingWindow(3, "60 s")],
+      ["tokenBucket", Ratelimit.tokenBucket(1, "60 s", 3)],
+    ] as const;
+    for (const [name, limiter] of cases) {
+      it(`${name}: the 4th call in the window is denied`, async () => {
+        const { redis, prefix } = setup();
+        // timeout 0: the library would otherwise report success on a slow backend and hide failures.
+        const ratelimit = new Ratelimit({
+          redis,
+          limiter,
+          prefix: `${prefix}rl:${name}`,
+          ephemeralCache: false,
+          timeout: 0,
+        });
+        const results = [];
+        for (let i = 0; i < 5; i++) results.push(await ratelimit.limit("client-1"));
+        expect(results.map((r) => r.success)).toEqual([true, true, true, false, false]);
+        expect(results[0]?.remaining).toBe(2);
+        expect(results.every((r) => r.reason === undefined)).toBe(true);
+        expect((await ratelimit.limit("client-2")).success).toBe(true);
+      });
+    }
+
+    it("a ratelimit call and SET NX EX share one auto-pipelined request", async () => {
+      const { redis, prefix } = setup();
+      const ratelimit = new Ratelimit({
+        redis,
+        limiter: Ratelimit.slidingWindow(2, "60 s"),
+        prefix: `${prefix}rl:mixed`,
+        ephemeralCache: false,
+        timeout: 0,
+      });
+      // The first call teaches the gateway the script (EVALSHA misses, EVAL follows).
+      expect((await ratelimit.limit("k")).success).toBe(true);
+
+      const fetchSpy = vi.spyOn(globalThis, "fetch");
+      const nonce = `${prefix}nonce`;
+      const [limited, first, second] = await Promise.all([
+        ratelimit.limit("k"),
+        redis.set(nonce, 1, { nx: true, ex: 300 }),
+        redis.set(nonce, 1, { nx: true, ex: 300 }),
+      ]);
+      expect(limited).toMatchObject({ success: true, remaining: 0 });
+      expect([first, second]).toEqual(["OK", null]);
+      // One HTTP request carried all three, EVALSHA first.
+      const pipelined = fetchSpy.mock.calls.filter(([url]) => String(url).endsWith("/pipeline"));
+      expect(pipelined).toHaveLength(1);
+      const body = JSON.parse(String(pipelined[0]?.[1]?.body)) as string[][];
+      expect(body.map((cmd) => cmd[0]?.toLowerCase())).toEqual(["evalsha", "set", "set"]);
+      expect(await redis.ttl(nonce)).toBeGreaterThan(290);
+      expect((await ratelimit.limit("k")).success).toBe(false);
+    });
+  });
+
+  it("MULTI/EXEC runs scripts and SET NX EX together and keeps per-command errors", async () => {
+    const { gateway, prefix } = setup();
+    const script = "#!lua flags=allow-key-locking\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])";
+    const { status, json } = await rawCommand(
+      gateway,
+      [
+        ["SET", `${prefix}tx:nonce`, "1", "NX", "EX", 300],
+        ["SET", `${prefix}tx:nonce`, "2", "nx", "ex", 300],
+        ["EVAL", script, 1, `${prefix}tx:count`, 5],
+        ["EVAL", "error('inside multi')", 0],
+        ["EVALSHA", createHash("sha1").update(script).digest("hex"), 1, `${prefix}tx:count`, 2],
+        ["GET", `${prefix}tx:nonce`],
+      ],
+      { path: "/multi-exec" },
+    );
+    expect(status).toBe(200);
+    const replies = json as Reply[];
+    expect(replies.map((r) => r.result ?? null)).toEqual(["OK", null, 5, null, 7, "1"]);
+    expect(replies[3]?.error).toMatch(/inside multi/);
+    expect((await rawCommand(gateway, ["TTL", `${prefix}tx:nonce`])).json).toEqual({ result: 300 });
+  });
+}
+
+describe("gateway → real Redis", () => {
+  const target = useTarget(() => createRedisBackend(REDIS_URL), true);
+
+  describe("with auto-pipelining", () =>
+    basicClientChecks(() => ({ redis: target().redis, prefix: `${target().prefix}a:` })));
+  describe("without auto-pipelining", () =>
+    basicClientChecks(() => ({ redis: target().redisNoPipelining, prefix: `${target().prefix}b:` })));
+  describe("protocol, scripts and rate limits", () => protocolChecks(target));
+
+  // Error paths the embedded engine does not reproduce (see README): checked against Redis only.
+  it("relays Redis's own argument and type errors", async () => {
+    const { redis, prefix } = target();
+    await redis.set(`${prefix}word`, "abc");
+    await expect(redis.incr(`${prefix}word`)).rejects.toThrow(/not an integer/);
+    await expect(redis.hget(`${prefix}word`, "f")).rejects.toThrow(/WRONGTYPE/);
+  });
+
+  it("keeps script flags other than allow-key-locking", async () => {
+    const { redis, prefix } = target();
+    // A write under no-writes must still be refused by Redis.
+    const readOnly = "#!lua flags=no-writes,allow-key-locking\nreturn redis.call('INCR', KEYS[1])";
+    await expect(redis.eval(readOnly, [`${prefix}ro`], [])).rejects.toThrow(/Write commands are not allowed/);
   });
 
   it("fails fast when Redis is down", async () => {
@@ -235,88 +377,77 @@ describe("gateway → real Redis", () => {
       await downBackend.close();
     }
   });
-
-  describe("@upstash/ratelimit", () => {
-    const cases = [
-      ["fixedWindow", Ratelimit.fixedWindow(3, "60 s")],
-      ["slidingWindow", Ratelimit.slidingWindow(3, "60 s")],
-      ["tokenBucket", Ratelimit.tokenBucket(1, "60 s", 3)],
-    ] as const;
-    for (const [name, limiter] of cases) {
-      it(`${name}: the 4th call in the window is denied`, async () => {
-        // timeout 0: the library would otherwise report success on a slow backend and hide failures.
-        const ratelimit = new Ratelimit({
-          redis,
-          limiter,
-          prefix: `${prefix}rl:${name}`,
-          ephemeralCache: false,
-          timeout: 0,
-        });
-        const results = [];
-        for (let i = 0; i < 5; i++) results.push(await ratelimit.limit("client-1"));
-        expect(results.map((r) => r.success)).toEqual([true, true, true, false, false]);
-        expect(results[0]?.remaining).toBe(2);
-        expect(results.every((r) => r.reason === undefined)).toBe(true);
-        expect((await ratelimit.limit("client-2")).success).toBe(true);
-      });
-    }
-  });
 });
 
-describe("gateway → in-memory engine", () => {
-  let backend: RedisBackend;
-  let gateway: UpstashGateway;
-  let redis: Redis;
-  let redisNoPipelining: Redis;
+describe("gateway → embedded engine", () => {
+  const target = useTarget(() => createEmbeddedBackend(), false);
 
-  beforeAll(async () => {
-    backend = createMemoryBackend();
-    gateway = await startUpstashGateway({ token: TOKEN, backend });
-    redis = new Redis({ url: gateway.url, token: TOKEN });
-    redisNoPipelining = new Redis({ url: gateway.url, token: TOKEN, enableAutoPipelining: false });
-  });
-
-  afterAll(async () => {
-    await gateway.close();
-    await backend.close();
-  });
-
-  describe("with auto-pipelining", () => basicClientChecks(() => ({ redis, prefix: "a:" })));
+  describe("with auto-pipelining", () => basicClientChecks(() => ({ redis: target().redis, prefix: "a:" })));
   describe("without auto-pipelining", () =>
-    basicClientChecks(() => ({ redis: redisNoPipelining, prefix: "b:" })));
+    basicClientChecks(() => ({ redis: target().redisNoPipelining, prefix: "b:" })));
+  describe("protocol, scripts and rate limits", () => protocolChecks(target));
+});
 
-  it("supports the rate-limiter-shaped sorted-set commands", async () => {
-    await redis.zadd("z", { score: 1, member: "a" }, { score: 2, member: "b" }, { score: 3, member: "c" });
-    expect(await redis.zcount("z", "(1", "+inf")).toBe(2);
-    expect(await redis.zremrangebyscore("z", "-inf", 1)).toBe(1);
-    expect(await redis.zcard("z")).toBe(2);
-    expect(await redis.zrange("z", 0, -1)).toEqual(["b", "c"]);
-    expect(await redis.zrem("z", "b")).toBe(1);
-  });
+describe("sliding-window rate limits: embedded engine = real Redis", () => {
+  const real = useTarget(() => createRedisBackend(REDIS_URL), true);
+  const embedded = useTarget(() => createEmbeddedBackend(), false);
 
-  it("scans keys with a pattern", async () => {
-    await redis.mset({ "scan:1": "a", "scan:2": "b", "other:1": "c" });
-    expect((await redis.keys("scan:*")).sort()).toEqual(["scan:1", "scan:2"]);
-    const found: string[] = [];
-    let cursor: string | number = 0;
-    do {
-      const [next, keys]: [string | number, string[]] = await redis.scan(cursor, {
-        match: "scan:*",
-        count: 2,
-      });
-      found.push(...keys);
-      cursor = next;
-    } while (String(cursor) !== "0");
-    expect(found.sort()).toEqual(["scan:1", "scan:2"]);
-  });
+  /** The project's pattern (apps/api rate-limit middleware): single units, refunds, multi-unit calls. */
+  async function sequence(target: Target, window: "10 s" | "1 m") {
+    const ratelimit = new Ratelimit({
+      redis: target.redis,
+      limiter: Ratelimit.slidingWindow(5, window),
+      prefix: `${target.prefix}rl:seq:${window}`,
+      ephemeralCache: false,
+      timeout: 0,
+      analytics: false,
+      enableTelemetry: false,
+    });
+    const steps: Array<{ success: boolean; remaining: number; limit: number }> = [];
+    const take = async (rate?: number, id = "key-1") => {
+      const r = await ratelimit.limit(id, rate === undefined ? undefined : { rate });
+      steps.push({ success: r.success, remaining: r.remaining, limit: r.limit });
+    };
+    for (let i = 0; i < 7; i++) await take();
+    await take(-1); // a refund, as the middleware gives back a unit the other window refused
+    await take();
+    await take();
+    // Concurrent units of one batch: one auto-pipelined request, each unit its own atomic script.
+    const concurrent = await Promise.all(Array.from({ length: 3 }, () => ratelimit.limit("key-2")));
+    for (const r of concurrent) steps.push({ success: r.success, remaining: r.remaining, limit: r.limit });
+    await take(2, "key-2");
+    await take(1, "key-2");
+    return steps;
+  }
 
-  it("refuses scripts with a clear message", async () => {
-    await expect(redis.eval("return 1", [], [])).rejects.toThrow(/scripts need a real redis-server/);
-  });
-
-  it("reports WRONGTYPE like Redis", async () => {
-    await redis.set("str", "x");
-    await expect(redis.hget("str", "f")).rejects.toThrow(/WRONGTYPE/);
+  it("gives the same allow/deny sequence and remaining counts", async () => {
+    // Both runs must fall in one 10 s window: a boundary in between would let one of them start afresh.
+    const intoWindow = Date.now() % 10_000;
+    if (intoWindow > 7_000) await new Promise((resolve) => setTimeout(resolve, 10_050 - intoWindow));
+    for (const window of ["10 s", "1 m"] as const) {
+      const onRedis = await sequence(real(), window);
+      const onEmbedded = await sequence(embedded(), window);
+      expect(onEmbedded).toEqual(onRedis);
+      expect(onRedis.slice(0, 7).map((s) => [s.success, s.remaining])).toEqual([
+        [true, 4],
+        [true, 3],
+        [true, 2],
+        [true, 1],
+        [true, 0],
+        [false, 0],
+        [false, 0],
+      ]);
+      // The refund frees one unit; the next call takes it and the one after is refused again.
+      expect(onRedis.slice(8, 10).map((s) => s.success)).toEqual([true, false]);
+      // key-2: three concurrent units, two more at once, then nothing is left.
+      expect(onRedis.slice(10).map((s) => [s.success, s.remaining])).toEqual([
+        [true, 4],
+        [true, 3],
+        [true, 2],
+        [true, 0],
+        [false, 0],
+      ]);
+    }
   });
 });
 
@@ -343,6 +474,15 @@ describe("redis-server child process", () => {
       await gateway.close();
       await backend.close();
       await server.close();
+    }
+  });
+
+  it("is skipped when DEVSTACK_NO_REDIS_SERVER=1, as on a machine without one", async () => {
+    vi.stubEnv("DEVSTACK_NO_REDIS_SERVER", "1");
+    try {
+      expect(await startRedisServer({})).toBeNull();
+    } finally {
+      vi.unstubAllEnvs();
     }
   });
 

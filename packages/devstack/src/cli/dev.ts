@@ -51,7 +51,7 @@ const dbLabel =
 const redisLabel = {
   redis: "Redis (REDIS_URL)",
   "redis-server": "redis-server (spawned)",
-  memory: "in-process engine",
+  embedded: "embedded engine (in-process, not kept across restarts)",
 }[stack.redisKind];
 console.log(`
 afftrack local stack is up
