@@ -1,5 +1,5 @@
 // The local stack: both workers in workerd (one Miniflare, sharing the `clicks` queue), the
-// Upstash REST gateway in front of Redis and the Neon WebSocket bridge in front of Postgres.
+// Upstash REST gateway in front of Redis, and Neon's WebSocket and HTTP paths in front of Postgres.
 // Real servers first (DATABASE_URL / REDIS_URL), embedded engines when nothing is configured.
 
 import { randomBytes } from "node:crypto";
@@ -9,10 +9,11 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { Log, LogLevel, Miniflare, type WorkerOptions } from "miniflare";
 import { bundleWorker, repoRoot } from "./build-workers";
-import { startEmbeddedPostgres } from "./embedded-postgres";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres";
 import { freePort } from "./free-port";
 import { migrateDatabase } from "./migrate";
 import { startNeonBridge } from "./neon-bridge";
+import { startNeonHttp } from "./neon-http";
 import { startPgBouncer } from "./pgbouncer";
 import {
   createEmbeddedBackend,
@@ -72,6 +73,8 @@ export interface Stack {
   redisRestUrl: string;
   redisRestToken: string;
   wsProxy: string;
+  /** Neon's SQL-over-HTTP endpoint (`http://127.0.0.1:{port}/sql`), for `neonConfig.fetchEndpoint`. */
+  neonHttpUrl: string;
   ipHashSecret: string;
   jwtSecret: string;
   edgeConfig: WranglerConfig;
@@ -99,9 +102,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     // Postgres
     let databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL;
     let databaseKind: Stack["databaseKind"] = "postgres";
+    let pglite: EmbeddedPostgres | undefined;
     if (!databaseUrl) {
-      const pglite = await startEmbeddedPostgres({ dataDir: process.env.PGLITE_DIR });
-      cleanups.push(() => pglite.close());
+      pglite = await startEmbeddedPostgres({ dataDir: process.env.PGLITE_DIR });
+      const embedded = pglite;
+      cleanups.push(() => embedded.close());
       databaseUrl = pglite.connectionString;
       databaseKind = "pglite";
     }
@@ -146,6 +151,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }
     const bridge = await startNeonBridge({ allow: [dbAddress], ...(upstream ? { upstream } : {}) });
     cleanups.push(() => bridge.close());
+    // neon() over HTTP, on its own warm pool: no PgBouncer needed in front of it.
+    const neonHttp = await startNeonHttp(pglite ? { embedded: pglite } : { databaseUrl });
+    cleanups.push(() => neonHttp.close());
 
     // Workers
     const edgeConfig = await readWranglerConfig(path.join(repoRoot, "wrangler.toml"));
@@ -196,6 +204,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         DATABASE_URL: databaseUrl,
         JWT_SECRET: jwtSecret,
         NEON_WS_PROXY: bridge.wsProxy,
+        NEON_HTTP_ENDPOINT: neonHttp.url,
         // Links the API hands out point at the local edge (short links via its /s/ route).
         TRACKING_BASE_URL: localEdge,
         SHORT_LINK_BASE_URL: `${localEdge}/s`,
@@ -247,6 +256,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       redisRestUrl: gateway.url,
       redisRestToken,
       wsProxy: bridge.wsProxy,
+      neonHttpUrl: neonHttp.url,
       ipHashSecret,
       jwtSecret,
       edgeConfig,

@@ -37,6 +37,7 @@ const info = {
   redis_rest_url: stack.redisRestUrl,
   redis_rest_token: stack.redisRestToken,
   neon_ws_proxy: stack.wsProxy,
+  neon_http_url: stack.neonHttpUrl,
   pid: process.pid,
   started_at: new Date().toISOString(),
 };
@@ -58,6 +59,7 @@ afftrack local stack is up
   edge (redirects)   ${stack.edgeUrl}      e.g. ${stack.edgeUrl}/c/{tracking_code}.{ts}.{nonce}.{sig}
   api                ${stack.apiUrl}
   postgres           ${dbLabel} via Neon bridge ws://${stack.wsProxy}
+  neon sql over http ${stack.neonHttpUrl}
   redis              ${redisLabel} via Upstash gateway ${stack.redisRestUrl}
   stack file         .dev/stack.json
 Next: \`pnpm demo\` creates a demo network, offer and link. Ctrl-C stops everything.
