@@ -399,6 +399,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     });
     req.on("end", () => resolve(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks)));
     req.on("error", reject);
+    // A client gone before the end of its body (no-op once resolved).
+    req.on("close", () => reject(new HttpError(400, "request aborted")));
   });
 }
 
