@@ -29,7 +29,15 @@ beforeAll(async () => {
   };
   dev = spawn(tsx, [path.join(repoRoot, "packages/devstack/src/cli/dev.ts")], { env, stdio: "ignore" });
   await waitFor(
-    async () => existsSync(path.join(devDir, "stack.json")),
+    // Present and complete: the file may be seen between its creation and its last write.
+    async () => {
+      if (!existsSync(path.join(devDir, "stack.json"))) return false;
+      try {
+        return JSON.parse(await readFile(path.join(devDir, "stack.json"), "utf8")) as unknown;
+      } catch {
+        return false;
+      }
+    },
     90_000,
     "pnpm dev to write stack.json",
   );

@@ -2,17 +2,20 @@
 // through the API itself (admin, advertiser + its user, publisher + its user, an offer).
 
 import { randomBytes } from "node:crypto";
-import type { TestStack } from "./support";
+
+type StackUrls = { apiUrl: string };
 
 export interface ApiResult {
   status: number;
   // biome-ignore lint/suspicious/noExplicitAny: response bodies differ per endpoint; tests assert their shape
   body: any;
   text: string;
+  /** The error body's `request_id` (kept out of `body`, which tests compare whole). */
+  requestId: string | undefined;
 }
 
 export async function call(
-  stack: TestStack,
+  stack: StackUrls,
   method: string,
   path: string,
   opts: { token?: string; body?: unknown; rawBody?: string } = {},
@@ -31,7 +34,13 @@ export async function call(
   } catch {
     parsed = null;
   }
-  return { status: res.status, body: parsed, text };
+  let requestId: string | undefined;
+  if (parsed && typeof parsed === "object" && "request_id" in parsed) {
+    const { request_id, ...rest } = parsed as { request_id: string };
+    requestId = request_id;
+    parsed = rest;
+  }
+  return { status: res.status, body: parsed, text, requestId };
 }
 
 export function uniqueEmail(tag: string): string {
@@ -60,7 +69,7 @@ async function ok(res: Promise<ApiResult>, status: number, what: string): Promis
 }
 
 /** Registers a network and creates one advertiser, one publisher, their users and one offer. */
-export async function buildNetwork(stack: TestStack, name = "Net"): Promise<Network> {
+export async function buildNetwork(stack: StackUrls, name = "Net"): Promise<Network> {
   const adminEmail = uniqueEmail("admin");
   const reg = await ok(
     call(stack, "POST", "/api/auth/register", {

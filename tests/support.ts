@@ -1,5 +1,5 @@
-// Shared by the end-to-end tests: a stack per test file on the run's database and the real
-// Redis, fixtures, link signing and polling for rows written by the queue consumer.
+// Shared by the end-to-end tests: the run's shared stacks (started once by the global setup and
+// reached over HTTP), fixtures, link signing and polling for rows written by the queue consumer.
 
 import { type ClickEvent, newClickId, signLinkToken } from "@afftrack/core";
 import type { Database } from "@afftrack/db";
@@ -7,6 +7,48 @@ import type { Kysely } from "kysely";
 import { inject } from "vitest";
 import { createFixture, type Fixture, type FixtureOptions, nodeDb } from "../packages/devstack/src/fixtures";
 import { type Stack, type StackOptions, startStack } from "../packages/devstack/src/stack";
+import type { SharedStackInfo, StackVariant } from "./stack-variants";
+
+/** Request options of a test call: Miniflare's `cf` (country, asn, ...) travels in its header. */
+export type TestRequestInit = RequestInit & { cf?: Record<string, unknown> };
+
+/** fetch() against a shared stack; `cf` becomes the MF-CF-Blob header workerd reads `request.cf` from. */
+export function stackFetch(url: string | URL, init: TestRequestInit = {}): Promise<Response> {
+  const { cf, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (cf) headers.set("MF-CF-Blob", JSON.stringify({ country: "US", ...cf }));
+  return fetch(url, { ...rest, headers });
+}
+
+export interface SharedTestStack extends SharedStackInfo {
+  variant: StackVariant;
+  db: Kysely<Database>;
+  fixture(opts?: FixtureOptions): Promise<Fixture>;
+  /** Same shape as Miniflare's dispatchFetch, over HTTP (redirects are not followed by default). */
+  mf: { dispatchFetch(url: string | URL, init?: TestRequestInit): Promise<Response> };
+  /** Closes this file's database handle; the stack itself lives for the whole run. */
+  close(): Promise<void>;
+}
+
+/**
+ * The run's shared stack of that variant (see tests/stack-variants.ts).
+ *
+ * @example
+ * const stack = sharedStack();            // in beforeAll
+ * afterAll(() => stack.close());
+ */
+export function sharedStack(variant: StackVariant = "default"): SharedTestStack {
+  const info = inject("stacks")[variant];
+  const db = nodeDb(info.databaseUrl);
+  return {
+    ...info,
+    variant,
+    db,
+    fixture: (o) => createFixture(db, o),
+    mf: { dispatchFetch: (url, init = {}) => stackFetch(url, { redirect: "manual", ...init }) },
+    close: () => db.destroy(),
+  };
+}
 
 export interface TestStack extends Stack {
   db: Kysely<Database>;

@@ -5,43 +5,38 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { type ClickEvent, ClickEventSchema, type LinkRecord } from "@afftrack/core";
 import { insertClickBatch, loadLinkRecord } from "@afftrack/db";
 import * as v from "valibot";
-import { type ApiEnv, assertApiEnv } from "./env";
-import { openDb } from "./services/db";
+import type { ApiEnv } from "./config";
+import { createServices } from "./services/factory";
 import { type LinkLookup, refreshLinkRecord } from "./services/link-records";
-import { apiRedis } from "./services/redis";
 
 export class EdgeService extends WorkerEntrypoint<ApiEnv> {
   /** Cache miss at the edge: read Postgres, refill Redis (best effort), return the record. */
   async resolveLink(by: LinkLookup): Promise<LinkRecord | null> {
-    assertApiEnv(this.env);
-    const handle = openDb(this.env, 1);
+    const services = createServices(this.env, { log: { rpc: "resolveLink" }, dbConnections: 1 });
     try {
       try {
-        return await refreshLinkRecord(handle.db, apiRedis(this.env), by);
+        return await refreshLinkRecord(services.db(), services.redis, by);
       } catch (err) {
         // Redis may be what failed; still answer from Postgres so the visitor is redirected.
-        console.warn(
-          JSON.stringify({ msg: "link refill failed, serving from postgres", error: String(err) }),
-        );
-        return (await loadLinkRecord(handle.db, by))?.record ?? null;
+        services.log.warn("link refill failed, serving from postgres", { error: String(err) });
+        return (await loadLinkRecord(services.db(), by))?.record ?? null;
       }
     } finally {
-      this.ctx.waitUntil(handle.close());
+      this.ctx.waitUntil(services.close());
     }
   }
 
   /** Fallback write path when the queue is unavailable; idempotent like the consumer. */
   async recordClicks(events: ClickEvent[]): Promise<number> {
-    assertApiEnv(this.env);
     const valid = events.flatMap((e) => {
       const parsed = v.safeParse(ClickEventSchema, e);
       return parsed.success ? [parsed.output] : [];
     });
-    const handle = openDb(this.env, 1);
+    const services = createServices(this.env, { log: { rpc: "recordClicks" }, dbConnections: 1 });
     try {
-      return await insertClickBatch(handle.db, valid);
+      return await insertClickBatch(services.db(), valid);
     } finally {
-      this.ctx.waitUntil(handle.close());
+      this.ctx.waitUntil(services.close());
     }
   }
 }

@@ -3,7 +3,19 @@
 
 import { randomBase62 } from "./crypto";
 
-export type IdPrefix = "clk" | "conv" | "off" | "adv" | "pub" | "net" | "usr" | "uo" | "key" | "sec" | "fe";
+export type IdPrefix =
+  | "clk"
+  | "conv"
+  | "off"
+  | "adv"
+  | "pub"
+  | "net"
+  | "usr"
+  | "uo"
+  | "key"
+  | "sec"
+  | "fe"
+  | "req";
 
 export function newId(prefix: IdPrefix, randomLength = 16): string {
   return `${prefix}_${randomBase62(randomLength)}`;

@@ -12,4 +12,4 @@ export * from "./macros";
 export * from "./password";
 export * from "./request-signature";
 export * from "./user-agent";
-export * from "./wire";
+export * from "./wire/index";

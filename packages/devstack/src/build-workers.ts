@@ -7,7 +7,11 @@ import { build } from "esbuild";
 
 export const repoRoot = path.resolve(import.meta.dirname, "../../..");
 
-export async function bundleWorker(entry: string, outFile: string): Promise<string> {
+export async function bundleWorker(
+  entry: string,
+  outFile: string,
+  alias: Record<string, string> = {},
+): Promise<string> {
   await mkdir(path.dirname(outFile), { recursive: true });
   await build({
     entryPoints: [entry],
@@ -19,6 +23,7 @@ export async function bundleWorker(entry: string, outFile: string): Promise<stri
     conditions: ["workerd", "worker", "browser", "import"],
     mainFields: ["workerd", "worker", "browser", "module", "main"],
     external: ["cloudflare:*", "node:*"],
+    alias,
     sourcemap: "linked",
     logLevel: "warning",
     legalComments: "none",

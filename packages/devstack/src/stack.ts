@@ -161,8 +161,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const buildDir = await mkdtemp(path.join(tmpdir(), "afftrack-build-"));
     cleanups.push(() => rm(buildDir, { recursive: true, force: true }));
     const [edgeScript, apiScript] = await Promise.all([
-      bundleWorker(edgeConfig.main, path.join(buildDir, "edge.js")),
-      bundleWorker(apiConfig.main, path.join(buildDir, "api.js")),
+      bundleWorker(edgeConfig.main, path.join(buildDir, "edge.js"), edgeConfig.alias),
+      bundleWorker(apiConfig.main, path.join(buildDir, "api.js"), apiConfig.alias),
     ]);
 
     const jwtSecret = process.env.JWT_SECRET ?? randomBytes(32).toString("hex");

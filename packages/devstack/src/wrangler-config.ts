@@ -20,6 +20,8 @@ export interface WranglerConfig {
     deadLetterQueue?: string;
   }>;
   services: Array<{ binding: string; service: string; entrypoint?: string }>;
+  /** Module aliases (`[alias]`), resolved against the config's folder as wrangler does. */
+  alias: Record<string, string>;
 }
 
 type Toml = Record<string, unknown>;
@@ -32,6 +34,8 @@ export async function readWranglerConfig(file: string): Promise<WranglerConfig> 
   const queues = (doc.queues ?? {}) as Toml;
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries((doc.vars ?? {}) as Toml)) vars[k] = String(v);
+  const alias: Record<string, string> = {};
+  for (const [k, v] of Object.entries((doc.alias ?? {}) as Toml)) alias[k] = path.resolve(dir, String(v));
   return {
     dir,
     name: String(doc.name),
@@ -39,6 +43,7 @@ export async function readWranglerConfig(file: string): Promise<WranglerConfig> 
     compatibilityDate: String(doc.compatibility_date),
     compatibilityFlags: (doc.compatibility_flags as string[] | undefined) ?? [],
     vars,
+    alias,
     queueProducers: asArray(queues.producers).map((p) => ({
       binding: String(p.binding),
       queue: String(p.queue),

@@ -4,42 +4,28 @@
 // primary key makes redelivery harmless.
 
 import { type ClickEvent, clickEventsOf } from "@afftrack/core";
-import type { DbHandle } from "@afftrack/db";
 import { insertClickBatch } from "@afftrack/db";
-import type { ApiEnv } from "../env";
-import { openDb } from "../services/db";
+import type { Services } from "../services/factory";
 
-export async function consumeClicks(
-  batch: MessageBatch<unknown>,
-  env: ApiEnv,
-  ctx: ExecutionContext,
-): Promise<void> {
+export async function consumeClicks(batch: MessageBatch<unknown>, services: Services): Promise<void> {
+  const { log } = services;
   const events: ClickEvent[] = [];
   for (const message of batch.messages) {
     const { events: found, rejected } = clickEventsOf(message.body);
     events.push(...found);
     if (rejected > 0) {
       // Retrying cannot fix a malformed click; drop it loudly (no body: it may hold sub IDs).
-      console.error(JSON.stringify({ msg: "dropping malformed clicks", id: message.id, count: rejected }));
+      log.error("dropping malformed clicks", undefined, { message_id: message.id, count: rejected });
     }
     if (found.length === 0) message.ack();
   }
   if (events.length === 0) return;
-  const handle = openDb(env, 1);
   try {
-    await insertClickBatch(handle.db, events);
+    await insertClickBatch(services.db(), events);
     for (const message of batch.messages) message.ack();
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        msg: "click batch failed, retrying message by message",
-        size: events.length,
-        error: String(err),
-      }),
-    );
-    await settleOneByOne(handle, batch);
-  } finally {
-    ctx.waitUntil(handle.close());
+    log.error("click batch failed, retrying message by message", err, { size: events.length });
+    await settleOneByOne(services, batch);
   }
 }
 
@@ -48,24 +34,21 @@ export async function consumeClicks(
  * (a data error, SQLSTATE class 22) is dropped and logged instead of holding back its batch
  * through every retry. Other failures (connection, server) are retried with backoff.
  */
-async function settleOneByOne(handle: DbHandle, batch: MessageBatch<unknown>): Promise<void> {
+async function settleOneByOne(services: Services, batch: MessageBatch<unknown>): Promise<void> {
   for (const message of batch.messages) {
     const { events } = clickEventsOf(message.body);
     if (events.length === 0) continue;
     try {
-      await insertClickBatch(handle.db, events);
+      await insertClickBatch(services.db(), events);
       message.ack();
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (typeof code === "string" && code.startsWith("22")) {
-        console.error(
-          JSON.stringify({
-            msg: "dropping clicks postgres refused",
-            id: message.id,
-            count: events.length,
-            sqlstate: code,
-          }),
-        );
+        services.log.error("dropping clicks postgres refused", err, {
+          message_id: message.id,
+          count: events.length,
+          sqlstate: code,
+        });
         message.ack();
       } else {
         message.retry({ delaySeconds: Math.min(60, 2 ** Math.min(message.attempts, 6)) });

@@ -2,7 +2,7 @@
 // key's owner on the context. The body is parsed here once, leniently: a malformed body is
 // reported by the next guard that needs it, after the rate limiter has counted the request.
 
-import { ApiError, type JsonObjectResult, parseJsonObject } from "@afftrack/core";
+import { ApiError, parseJsonObject } from "@afftrack/core";
 import type { MiddlewareHandler } from "hono";
 import type { AppContext, AppEnv } from "../context";
 import { type AuthenticatedApiKey, authenticateApiKey } from "../services/api-keys";
@@ -15,9 +15,8 @@ export interface ApiKeyPrincipal extends AuthenticatedApiKey {
 
 declare module "../context" {
   interface ApiVariables {
-    /** Set by apiKeyAuth(); read them with apiKeyOf(c) / jsonBodyOf(c). */
+    /** Set by apiKeyAuth(); read it with apiKeyOf(c). */
     apiKey?: ApiKeyPrincipal;
-    jsonBody?: JsonObjectResult;
   }
 }
 
@@ -33,8 +32,7 @@ export interface ApiKeyAuthOptions {
 export function apiKeyAuth(opts: ApiKeyAuthOptions = {}): MiddlewareHandler<AppEnv> {
   const header = opts.header ?? "x-api-key";
   return async (c, next) => {
-    const parsed = parseJsonObject(rawBodyOf(c));
-    c.set("jsonBody", parsed);
+    const parsed = c.get("jsonBody") ?? parseJsonObject(rawBodyOf(c));
     const fromHeader = c.req.header(header)?.trim() || undefined;
     const bodyValue = parsed.ok ? parsed.value.api_key : undefined;
     const fromBody = typeof bodyValue === "string" && bodyValue !== "" ? bodyValue : undefined;
@@ -49,6 +47,7 @@ export function apiKeyAuth(opts: ApiKeyAuthOptions = {}): MiddlewareHandler<AppE
     const found = await authenticateApiKey(c.get("db")(), key);
     if (!found) throw new ApiError("INVALID_API_KEY", "API key not found, revoked or expired");
     c.set("apiKey", { ...found, presented: key });
+    c.get("log").set({ tenant_id: found.tenant_id, key_id: found.id });
     await next();
   };
 }
@@ -57,11 +56,4 @@ export function apiKeyOf(c: AppContext): ApiKeyPrincipal {
   const key = c.get("apiKey");
   if (!key) throw new Error("apiKeyAuth() must run before this handler");
   return key;
-}
-
-/** The parsed body object; refuses the request with 400 INVALID_PARAMS when it was not one. */
-export function jsonBodyOf(c: AppContext): Record<string, unknown> {
-  const parsed = c.get("jsonBody") ?? parseJsonObject(rawBodyOf(c));
-  if (!parsed.ok) throw new ApiError("INVALID_PARAMS", parsed.error);
-  return parsed.value;
 }

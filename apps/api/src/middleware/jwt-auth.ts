@@ -24,9 +24,7 @@ declare module "../context" {
 export const ACCESS_TOKEN_TTL_SECONDS = 900;
 
 export function jwtSecretOf(c: AppContext): string {
-  const secret = c.env.JWT_SECRET;
-  if (!secret) throw new Error("api worker misconfigured: missing JWT_SECRET");
-  return secret;
+  return c.get("config").jwtSecret;
 }
 
 export function callerFromClaims(claims: AccessClaims): Caller {
@@ -62,6 +60,7 @@ export function requireAuth(): MiddlewareHandler<AppEnv> {
     if (caller.role === "publisher" && !caller.publisher_id)
       throw new ApiError("UNAUTHORIZED", "Invalid access token");
     c.set("caller", caller);
+    c.get("log").set({ tenant_id: caller.tenant_id, user_id: caller.user_id });
     await next();
   };
 }

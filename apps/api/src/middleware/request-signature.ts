@@ -19,8 +19,8 @@ import {
 import type { MiddlewareHandler } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../context";
-import { apiKeyOf, jsonBodyOf } from "./api-key-auth";
-import { rawBodyOf } from "./body-limit";
+import { apiKeyOf } from "./api-key-auth";
+import { jsonBodyOf, rawBodyOf } from "./body-limit";
 
 export interface RequestSignatureOptions {
   /** Accepted clock difference in ms (default 5 minutes, the seed's). */

@@ -5,7 +5,8 @@ import { ApiError, ConversionStatusBodySchema, successBody } from "@afftrack/cor
 import { changeConversionStatus } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../context";
-import { apiKeyOf, jsonBodyOf } from "../../middleware/api-key-auth";
+import { apiKeyOf } from "../../middleware/api-key-auth";
+import { jsonBodyOf } from "../../middleware/body-limit";
 import { parseOrThrow } from "../../services/ingest";
 import { ingestGuards } from "./guards";
 

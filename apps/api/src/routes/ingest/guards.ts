@@ -2,11 +2,9 @@
 // size (413) → API key (401) → rate limit (429, headers from here on) → [postback IP allowlist
 // (403)] → signature (403), timestamp (401) and nonce (409). Handlers then validate their body.
 
-import { MAX_BODY_BYTES } from "@afftrack/core";
 import type { MiddlewareHandler } from "hono";
 import type { AppContext, AppEnv } from "../../context";
 import { apiKeyAuth } from "../../middleware/api-key-auth";
-import { bodyLimit } from "../../middleware/body-limit";
 import { ipAllowlist } from "../../middleware/ip-allowlist";
 import { rateLimit } from "../../middleware/rate-limit";
 import { requestSignature } from "../../middleware/request-signature";
@@ -21,7 +19,6 @@ export interface IngestGuardOptions {
 /** One middleware running the chain, so a route reads `app.post(path, ingestGuards(), handler)`. */
 export function ingestGuards(opts: IngestGuardOptions = {}): MiddlewareHandler<AppEnv> {
   const chain: MiddlewareHandler<AppEnv>[] = [
-    bodyLimit({ maxBytes: MAX_BODY_BYTES }),
     apiKeyAuth(),
     rateLimit(opts.cost ? { cost: opts.cost } : {}),
     ...(opts.serverToServer ? [ipAllowlist()] : []),

@@ -4,7 +4,8 @@
 import { PostbackBodySchema, successBody } from "@afftrack/core";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../context";
-import { apiKeyOf, jsonBodyOf } from "../../middleware/api-key-auth";
+import { apiKeyOf } from "../../middleware/api-key-auth";
+import { jsonBodyOf } from "../../middleware/body-limit";
 import { clientIpOf } from "../../middleware/ip-allowlist";
 import { ingestDepsOf, parseOrThrow, recordConversion } from "../../services/ingest";
 import { ingestGuards } from "./guards";

@@ -14,7 +14,8 @@ import {
 import type { Hono } from "hono";
 import * as v from "valibot";
 import type { AppContext, AppEnv } from "../../context";
-import { apiKeyOf, jsonBodyOf } from "../../middleware/api-key-auth";
+import { apiKeyOf } from "../../middleware/api-key-auth";
+import { jsonBodyOf } from "../../middleware/body-limit";
 import { rateLimitGrantedOf } from "../../middleware/rate-limit";
 import {
   ingestDepsOf,

@@ -3,7 +3,8 @@
 import { SdkClickBodySchema, successBody } from "@afftrack/core";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../context";
-import { apiKeyOf, jsonBodyOf } from "../../middleware/api-key-auth";
+import { apiKeyOf } from "../../middleware/api-key-auth";
+import { jsonBodyOf } from "../../middleware/body-limit";
 import {
   ingestDepsOf,
   parseOrThrow,

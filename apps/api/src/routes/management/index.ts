@@ -3,7 +3,6 @@
 
 import type { Hono } from "hono";
 import type { AppEnv } from "../../context";
-import { registerAdvertiserRoutes } from "./advertisers.route";
 import { registerApiKeyRoutes } from "./api-keys.route";
 import { registerAuthRoutes } from "./auth.route";
 import { registerLinkSecretRoutes } from "./link-secrets.route";
@@ -14,7 +13,6 @@ import { registerUserRoutes } from "./users.route";
 
 export function registerManagementRoutes(app: Hono<AppEnv>): void {
   registerAuthRoutes(app);
-  registerAdvertiserRoutes(app);
   registerPublisherRoutes(app);
   registerUserRoutes(app);
   registerOfferRoutes(app);

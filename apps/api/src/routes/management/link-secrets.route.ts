@@ -2,13 +2,13 @@
 // the old secret valid for the longest link TTL, so links already handed out keep verifying.
 
 import { successBody } from "@afftrack/core";
+import { rotateSecret, SECRET_PROPAGATION_SECONDS } from "@afftrack/db";
 import type { Hono } from "hono";
 import { sql } from "kysely";
 import * as v from "valibot";
 import type { AppEnv } from "../../context";
 import { callerOf, requireAuth } from "../../middleware/jwt-auth";
 import { syncLinkRecords } from "../../services/edge-sync";
-import { rotateSecret, SECRET_PROPAGATION_SECONDS } from "../../services/link-secrets";
 import { advertiserScope, idSchema, iso, readBody, readQuery } from "./common";
 
 const RotateBody = v.strictObject({ advertiser_id: v.optional(idSchema) });

@@ -10,12 +10,12 @@ import {
   signLinkToken,
   successBody,
 } from "@afftrack/core";
+import { signingSecret } from "@afftrack/db";
 import type { Hono } from "hono";
 import * as v from "valibot";
 import type { AppContext, AppEnv } from "../../context";
 import { callerOf, requireAuth, requireRole } from "../../middleware/jwt-auth";
 import { syncLinkRecords } from "../../services/edge-sync";
-import { signingSecret } from "../../services/link-secrets";
 import {
   cursorSql,
   decodeCursor,

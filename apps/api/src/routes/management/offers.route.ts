@@ -2,14 +2,18 @@
 // offers open to them. Every change the edge depends on rewrites the offer's link records at once.
 
 import { ApiError, MAX_LINK_TTL_SECONDS, MIN_LINK_TTL_SECONDS, newId, successBody } from "@afftrack/core";
-import { type Database, type OfferStatus, trackingCodesOfOffer } from "@afftrack/db";
+import {
+  type Database,
+  type OfferStatus,
+  SECRET_PROPAGATION_SECONDS,
+  trackingCodesOfOffer,
+} from "@afftrack/db";
 import type { Hono } from "hono";
 import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
 import * as v from "valibot";
 import type { AppEnv } from "../../context";
 import { type Caller, callerOf, requireAuth } from "../../middleware/jwt-auth";
 import { syncLinkRecords } from "../../services/edge-sync";
-import { SECRET_PROPAGATION_SECONDS } from "../../services/link-secrets";
 import {
   advertiserScope,
   bare,

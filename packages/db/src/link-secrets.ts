@@ -2,8 +2,8 @@
 // live link breaks, and new links are signed with a secret only once every edge isolate can know it.
 
 import { DEFAULT_LINK_TTL_SECONDS, newId, randomBase62 } from "@afftrack/core";
-import type { Database } from "@afftrack/db";
 import { type Kysely, sql } from "kysely";
+import type { Database } from "./schema";
 
 /**
  * A new secret reaches Redis at once, but an edge isolate may hold the previous link record for

@@ -2,9 +2,9 @@
 // click, conversion, postback, batch and status-change bodies, shared by the API and the SDK.
 
 import * as v from "valibot";
-import { DEFAULT_CURRENCY, isIsoCurrency } from "./currency";
-import { CODE_PATTERN } from "./ids";
-import { REQUEST_NONCE_PATTERN } from "./request-signature";
+import { DEFAULT_CURRENCY, isIsoCurrency } from "../currency";
+import { CODE_PATTERN } from "../ids";
+import { REQUEST_NONCE_PATTERN } from "../request-signature";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_BATCH_EVENTS = 100;
@@ -151,63 +151,3 @@ export const SdkHeadersSchema = v.object({
   version: v.optional(v.pipe(v.string(), v.regex(/^[0-9A-Za-z.+_-]{1,32}$/, "must be a version string"))),
   platform: v.optional(v.picklist(SDK_PLATFORMS)),
 });
-
-/** `Invalid parameter "amount": ...` — the seed asks that INVALID_PARAMS names the bad field. */
-export function describeIssues(issues: readonly v.BaseIssue<unknown>[], prefix = ""): string {
-  const issue = issues[0];
-  if (!issue) return "Invalid parameters";
-  const path = v.getDotPath(issue) ?? "";
-  const field = prefix && path ? `${prefix}.${path}` : prefix || path;
-  const missing = issue.input === undefined && issue.kind === "schema";
-  if (!field) return `Invalid parameters: ${issue.message}`;
-  return missing ? `Missing parameter "${field}"` : `Invalid parameter "${field}": ${issue.message}`;
-}
-
-export type JsonObjectResult = { ok: true; value: Record<string, unknown> } | { ok: false; error: string };
-
-// NUL and lone surrogates survive JSON.parse but Postgres text/jsonb refuses them: reject up front.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** True when any string in the JSON value holds NUL or a lone surrogate (Postgres refuses both). */
-export function hasUnstorableText(root: unknown): boolean {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const value = stack.pop();
-    if (typeof value === "string") {
-      if (value.includes("\0") || LONE_SURROGATE.test(value)) return true;
-    } else if (Array.isArray(value)) {
-      for (const item of value) stack.push(item);
-    } else if (value !== null && typeof value === "object") {
-      for (const [k, item] of Object.entries(value)) {
-        if (k.includes("\0") || LONE_SURROGATE.test(k)) return true;
-        stack.push(item);
-      }
-    }
-  }
-  return false;
-}
-
-const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-
-/** Decodes and parses a request body that must be a JSON object; never throws. */
-export function parseJsonObject(bytes: Uint8Array): JsonObjectResult {
-  let text: string;
-  try {
-    text = decoder.decode(bytes);
-  } catch {
-    return { ok: false, error: "Body is not valid UTF-8" };
-  }
-  if (text.trim() === "") return { ok: false, error: "Body is empty; a JSON object is required" };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, error: "Malformed JSON body" };
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    return { ok: false, error: "Body must be a JSON object" };
-  }
-  if (hasUnstorableText(value))
-    return { ok: false, error: "Body contains NUL or unpaired surrogate characters" };
-  return { ok: true, value: value as Record<string, unknown> };
-}

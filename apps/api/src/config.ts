@@ -1,0 +1,107 @@
+// The API worker's bindings (apps/api/wrangler.toml) parsed once into a typed config. A missing
+// secret or URL fails the first request loudly with its name, never falls back to a default.
+
+import type { ClickBatchMessage, ClickEvent } from "@afftrack/core";
+import * as v from "valibot";
+
+export interface ApiEnv {
+  DATABASE_URL: string;
+  /** Local only: the devstack's Neon WebSocket bridge, e.g. "127.0.0.1:8788/v1". Unset in production. */
+  NEON_WS_PROXY?: string;
+  /** Local only: the devstack's Neon SQL-over-HTTP endpoint (`http://127.0.0.1:port/sql`). */
+  NEON_HTTP_ENDPOINT?: string;
+  UPSTASH_REDIS_REST_URL: string;
+  UPSTASH_REDIS_REST_TOKEN: string;
+  IP_HASH_SECRET: string;
+  /** Signs management-API JWTs (HS256). */
+  JWT_SECRET: string;
+  /** Public base of the edge worker, for links the API hands out (e.g. "https://track.example.com"). */
+  TRACKING_BASE_URL: string;
+  /** Public base of the short-link host (e.g. "https://afftok.link"). */
+  SHORT_LINK_BASE_URL: string;
+  CLICKS?: Queue<ClickEvent | ClickBatchMessage>;
+  /** Ingestion rate limits per API key (defaults 60 and 1000, the seed's); raised for benchmarks. */
+  RATE_LIMIT_PER_MINUTE?: string;
+  RATE_LIMIT_PER_HOUR?: string;
+  /** "debug" | "info" | "warn" | "error" (default "info"). */
+  LOG_LEVEL?: string;
+}
+
+const required = (name: string) =>
+  v.pipe(v.string(`${name} is not set`), v.trim(), v.minLength(1, `${name} is not set`));
+const url = (name: string) =>
+  v.pipe(
+    required(name),
+    v.url(`${name} must be an absolute URL`),
+    v.transform((s) => s.replace(/\/+$/, "")),
+  );
+const positiveInt = (fallback: number) =>
+  v.pipe(
+    v.optional(v.string(), String(fallback)),
+    v.transform((s) => Number.parseInt(s, 10)),
+    v.check((n) => Number.isInteger(n) && n > 0, "must be a positive integer"),
+  );
+
+const ConfigSchema = v.object({
+  DATABASE_URL: required("DATABASE_URL"),
+  NEON_WS_PROXY: v.optional(v.string()),
+  NEON_HTTP_ENDPOINT: v.optional(v.string()),
+  UPSTASH_REDIS_REST_URL: url("UPSTASH_REDIS_REST_URL"),
+  UPSTASH_REDIS_REST_TOKEN: required("UPSTASH_REDIS_REST_TOKEN"),
+  IP_HASH_SECRET: required("IP_HASH_SECRET"),
+  JWT_SECRET: required("JWT_SECRET"),
+  TRACKING_BASE_URL: url("TRACKING_BASE_URL"),
+  SHORT_LINK_BASE_URL: url("SHORT_LINK_BASE_URL"),
+  RATE_LIMIT_PER_MINUTE: positiveInt(60),
+  RATE_LIMIT_PER_HOUR: positiveInt(1000),
+  LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
+});
+
+export interface ApiConfig {
+  databaseUrl: string;
+  neonWsProxy: string | undefined;
+  neonHttpEndpoint: string | undefined;
+  redisUrl: string;
+  redisToken: string;
+  ipHashSecret: string;
+  jwtSecret: string;
+  trackingBaseUrl: string;
+  shortLinkBaseUrl: string;
+  rateLimitPerMinute: number;
+  rateLimitPerHour: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/** Thrown at the first request of a misconfigured worker; the message names every bad binding. */
+export class ConfigError extends Error {}
+
+let parsed: { env: ApiEnv; config: ApiConfig } | undefined;
+
+export function parseConfig(env: ApiEnv): ApiConfig {
+  if (parsed?.env === env) return parsed.config;
+  const result = v.safeParse(ConfigSchema, env);
+  if (!result.success) {
+    const problems = result.issues.map((i) => {
+      const name = v.getDotPath(i);
+      return i.message.includes(name ?? "\u0000") ? i.message : `${name}: ${i.message}`;
+    });
+    throw new ConfigError(`api worker misconfigured: ${problems.join("; ")}`);
+  }
+  const e = result.output;
+  const config: ApiConfig = {
+    databaseUrl: e.DATABASE_URL,
+    neonWsProxy: e.NEON_WS_PROXY || undefined,
+    neonHttpEndpoint: e.NEON_HTTP_ENDPOINT || undefined,
+    redisUrl: e.UPSTASH_REDIS_REST_URL,
+    redisToken: e.UPSTASH_REDIS_REST_TOKEN,
+    ipHashSecret: e.IP_HASH_SECRET,
+    jwtSecret: e.JWT_SECRET,
+    trackingBaseUrl: e.TRACKING_BASE_URL,
+    shortLinkBaseUrl: e.SHORT_LINK_BASE_URL,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    rateLimitPerHour: e.RATE_LIMIT_PER_HOUR,
+    logLevel: e.LOG_LEVEL,
+  };
+  parsed = { env, config };
+  return config;
+}

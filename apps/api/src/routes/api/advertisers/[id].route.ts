@@ -1,0 +1,85 @@
+// /api/advertisers/{id} — read (network admins, or an advertiser user their own), update and
+// delete (network admins). Suspending or reinstating rewrites the edge's link records at once.
+
+import { AdvertiserSchema, ApiError, IdParamSchema, successBody, UpdateAdvertiserBody } from "@afftrack/core";
+import {
+  advertiserNotFound,
+  deleteAdvertiserOrThrow,
+  getAdvertiserOrThrow,
+  trackingCodesOfAdvertiser,
+  updateAdvertiserOrThrow,
+} from "@afftrack/db";
+import type { Hono } from "hono";
+import * as v from "valibot";
+import type { AppEnv } from "../../../context";
+import { callerOf, requireAuth, requireRole } from "../../../middleware/jwt-auth";
+import { describe, validate } from "../../../openapi/route";
+import { syncLinkRecords } from "../../../services/edge-sync";
+
+export function registerAdvertiser(app: Hono<AppEnv>): void {
+  app.get(
+    "/api/advertisers/:id",
+    describe({
+      tag: "Advertisers",
+      summary: "Get an advertiser",
+      auth: "jwt",
+      response: AdvertiserSchema,
+      errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
+    }),
+    requireAuth(),
+    validate("param", IdParamSchema),
+    async (c) => {
+      const caller = callerOf(c);
+      const { id } = c.req.valid("param");
+      if (caller.role === "publisher") throw new ApiError("FORBIDDEN", "Your role may not do this");
+      if (caller.role === "advertiser" && caller.advertiser_id !== id) throw advertiserNotFound();
+      return c.json(successBody(await getAdvertiserOrThrow(c.var.db(), caller.tenant_id, id)));
+    },
+  );
+
+  app.patch(
+    "/api/advertisers/:id",
+    describe({
+      tag: "Advertisers",
+      summary: "Update an advertiser",
+      description: "Suspending an advertiser stops its links counting at the edge at once.",
+      auth: "jwt",
+      response: AdvertiserSchema,
+      errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
+    }),
+    requireAuth(),
+    validate("param", IdParamSchema),
+    validate("json", UpdateAdvertiserBody),
+    async (c) => {
+      const caller = requireRole(c, "network_admin");
+      const body = c.req.valid("json");
+      const db = c.var.db();
+      const advertiser = await updateAdvertiserOrThrow(db, caller.tenant_id, c.req.valid("param").id, body);
+      if (body.status !== undefined) {
+        // Suspending (or reinstating) an advertiser changes whether its links count at the edge.
+        await syncLinkRecords(db, c.var.redis, await trackingCodesOfAdvertiser(db, advertiser.id));
+      }
+      return c.json(successBody(advertiser, "Advertiser updated"));
+    },
+  );
+
+  app.delete(
+    "/api/advertisers/:id",
+    describe({
+      tag: "Advertisers",
+      summary: "Delete an advertiser",
+      description: "Only an advertiser without offers or users; suspend it otherwise (409).",
+      auth: "jwt",
+      response: v.object({ id: v.string(), deleted: v.literal(true) }),
+      errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT"],
+    }),
+    requireAuth(),
+    validate("param", IdParamSchema),
+    async (c) => {
+      const caller = requireRole(c, "network_admin");
+      const { id } = c.req.valid("param");
+      await deleteAdvertiserOrThrow(c.var.db(), caller.tenant_id, id);
+      return c.json(successBody({ id, deleted: true as const }, "Advertiser deleted"));
+    },
+  );
+}

@@ -1,0 +1,68 @@
+// The one place that builds a unit of work's services (database, Redis, clock, logger) from the
+// environment. HTTP requests, queue consumers, the RPC entrypoint and Durable Objects all use it,
+// so tests swap a service by building different services, never by patching modules.
+
+import { createDb, type Database, type DbHandle } from "@afftrack/db";
+import { Redis } from "@upstash/redis/cloudflare";
+import type { Kysely } from "kysely";
+import { type ApiConfig, type ApiEnv, parseConfig } from "../config";
+import { createLogger, type LogFields, type Logger } from "./logger";
+
+export interface Services {
+  config: ApiConfig;
+  log: Logger;
+  /** Milliseconds since the epoch; the only clock handlers read. */
+  now(): number;
+  /** Kysely over the database, opened on first use and closed by `close()`. */
+  db(): Kysely<Database>;
+  redis: Redis;
+  /** Ends what this unit of work opened; pass to waitUntil. */
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Fields every log line of this unit of work carries (request id, queue, ...). */
+  log?: LogFields;
+  /** Pool size when the unit of work runs statements concurrently (default 4). */
+  dbConnections?: number;
+}
+
+let redisCache: { config: ApiConfig; redis: Redis } | undefined;
+
+/** One Upstash client per isolate and config: it holds no connection, only settings. */
+function redisFor(config: ApiConfig): Redis {
+  if (redisCache?.config !== config) {
+    redisCache = {
+      config,
+      redis: new Redis({ url: config.redisUrl, token: config.redisToken, retry: { retries: 2 } }),
+    };
+  }
+  return redisCache.redis;
+}
+
+/**
+ * @example
+ * const services = createServices(env, { log: { queue: batch.queue } });
+ * try { await work(services) } finally { ctx.waitUntil(services.close()) }
+ */
+export function createServices(env: ApiEnv, opts: ServiceOptions = {}): Services {
+  const config = parseConfig(env);
+  let handle: DbHandle | undefined;
+  return {
+    config,
+    log: createLogger({ level: config.logLevel }, opts.log),
+    now: () => Date.now(),
+    db: () => {
+      handle ??= createDb({
+        connectionString: config.databaseUrl,
+        wsProxy: config.neonWsProxy,
+        max: opts.dbConnections ?? 4,
+      });
+      return handle.db;
+    },
+    redis: redisFor(config),
+    close: async () => {
+      await handle?.close();
+    },
+  };
+}

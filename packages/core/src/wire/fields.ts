@@ -1,0 +1,74 @@
+// Field schemas shared by the management resources: ids, names, emails, passwords, list queries,
+// IP allowlists and country lists. One definition each, so every endpoint refuses alike.
+
+import * as v from "valibot";
+
+export const IdSchema = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be an id"),
+  v.description("Resource id"),
+);
+/** Path parameters `{id}`: validated like bodies, so `%00` or a 10 kB id is a 400, not a lookup. */
+export const IdParamSchema = v.object({ id: IdSchema });
+
+export const NameSchema = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200));
+export const EmailSchema = v.pipe(
+  v.string(),
+  v.trim(),
+  v.toLowerCase(),
+  v.maxLength(254),
+  v.email("must be an email address"),
+);
+export const PasswordSchema = v.pipe(
+  v.string(),
+  v.minLength(8, "must be at least 8 characters"),
+  v.maxLength(256, "must be at most 256 characters"),
+);
+
+/** A list query: `limit` 1..100 (default 50) and an opaque `cursor`, plus each route's filters. */
+export const PageQueryEntries = {
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,3}$/, "must be an integer"),
+      v.transform(Number),
+      v.minValue(1),
+      v.maxValue(100),
+    ),
+    "50",
+  ),
+  cursor: v.optional(
+    v.pipe(v.string(), v.maxLength(200), v.description("`next_cursor` of the previous page")),
+  ),
+};
+
+export const SearchSchema = v.optional(
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.minLength(1),
+    v.maxLength(100),
+    v.description("Case-insensitive name search"),
+  ),
+);
+
+const IP_OR_CIDR =
+  /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}(?:\/(?:3[0-2]|[12]?\d))?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(?:\/(?:12[0-8]|1[01]\d|[1-9]?\d))?)$/;
+
+/** IPv4/IPv6 addresses or CIDR ranges, e.g. "203.0.113.10" or "2001:db8::/32". */
+export const IpListSchema = v.pipe(
+  v.array(v.pipe(v.string(), v.trim(), v.regex(IP_OR_CIDR, "must be an IP address or CIDR range"))),
+  v.maxLength(100),
+);
+
+/** ISO 3166-1 alpha-2 codes, stored upper-case, without duplicates. */
+export const CountryListSchema = v.pipe(
+  v.array(
+    v.pipe(v.string(), v.trim(), v.toUpperCase(), v.regex(/^[A-Z]{2}$/, "must be a 2-letter country code")),
+  ),
+  v.maxLength(250),
+  v.transform((list) => [...new Set(list)]),
+);
+
+/** Timestamps in responses: ISO 8601 in UTC. */
+export const TimestampSchema = v.pipe(v.string(), v.description("ISO 8601 timestamp (UTC)"));

@@ -1,0 +1,4 @@
+export * from "./advertisers";
+export * from "./common";
+export * from "./fields";
+export * from "./ingestion";

@@ -1,0 +1,149 @@
+// Advertisers, always seen through a network (tenant): create with a first link-signing secret,
+// list, read, update and delete only within the caller's network.
+
+import {
+  type Advertiser,
+  ApiError,
+  type CreateAdvertiserInput,
+  type ListAdvertisersInput,
+  newId,
+  type UpdateAdvertiserInput,
+} from "@afftrack/core";
+import type { Kysely } from "kysely";
+import { createCurrentSecret } from "./link-secrets";
+import { escapeLike, isForeignKeyViolation, type Page, paginate } from "./pagination";
+import type { Database } from "./schema";
+
+const COLUMNS = [
+  "id",
+  "name",
+  "status",
+  "require_strong_signature",
+  "postback_ip_allowlist",
+  "created_at",
+] as const;
+
+interface AdvertiserRow {
+  id: string;
+  name: string;
+  status: "active" | "suspended";
+  require_strong_signature: boolean;
+  postback_ip_allowlist: string[];
+  created_at: Date;
+}
+
+function toAdvertiser(row: AdvertiserRow): Advertiser {
+  return { ...row, created_at: row.created_at.toISOString() };
+}
+
+export function advertiserNotFound(): ApiError {
+  return new ApiError("NOT_FOUND", "Advertiser not found");
+}
+
+export async function createAdvertiser(
+  db: Kysely<Database>,
+  tenantId: string,
+  input: CreateAdvertiserInput,
+): Promise<Advertiser> {
+  const id = newId("adv");
+  return db.transaction().execute(async (tx) => {
+    const row = await tx
+      .insertInto("advertisers")
+      .values({ id, tenant_id: tenantId, ...input })
+      .returning(COLUMNS)
+      .executeTakeFirstOrThrow();
+    await createCurrentSecret(tx, { tenant_id: tenantId, advertiser_id: id });
+    return toAdvertiser(row);
+  });
+}
+
+export function listAdvertisers(
+  db: Kysely<Database>,
+  tenantId: string,
+  query: ListAdvertisersInput,
+): Promise<Page<Advertiser>> {
+  const { status, q } = query;
+  return paginate(
+    db
+      .selectFrom("advertisers")
+      .select(COLUMNS)
+      .where("tenant_id", "=", tenantId)
+      .$if(status !== undefined, (qb) => qb.where("status", "=", status as "active"))
+      .$if(q !== undefined, (qb) => qb.where("name", "ilike", `%${escapeLike(q as string)}%`)),
+    "advertisers",
+    query,
+    toAdvertiser,
+  );
+}
+
+/** The advertiser if it is in the network; NOT_FOUND otherwise (same answer as a made-up id). */
+export async function getAdvertiserOrThrow(
+  db: Kysely<Database>,
+  tenantId: string,
+  id: string,
+): Promise<Advertiser> {
+  const row = await db
+    .selectFrom("advertisers")
+    .select(COLUMNS)
+    .where("id", "=", id)
+    .where("tenant_id", "=", tenantId)
+    .executeTakeFirst();
+  if (!row) throw advertiserNotFound();
+  return toAdvertiser(row);
+}
+
+export async function updateAdvertiserOrThrow(
+  db: Kysely<Database>,
+  tenantId: string,
+  id: string,
+  input: UpdateAdvertiserInput,
+): Promise<Advertiser> {
+  const row = await db
+    .updateTable("advertisers")
+    .set(input)
+    .where("id", "=", id)
+    .where("tenant_id", "=", tenantId)
+    .returning(COLUMNS)
+    .executeTakeFirst();
+  if (!row) throw advertiserNotFound();
+  return toAdvertiser(row);
+}
+
+/**
+ * Deletes an advertiser with no offers or users (those carry click and conversion history:
+ * suspend it instead), with its invitations, API keys and link secrets. CONFLICT otherwise.
+ */
+export async function deleteAdvertiserOrThrow(
+  db: Kysely<Database>,
+  tenantId: string,
+  id: string,
+): Promise<void> {
+  try {
+    await db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom("advertisers")
+        .select("id")
+        .where("id", "=", id)
+        .where("tenant_id", "=", tenantId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!row) throw advertiserNotFound();
+      const inUse = await tx
+        .selectFrom("offers")
+        .select("id")
+        .where("advertiser_id", "=", id)
+        .unionAll((eb) => eb.selectFrom("users").select("id").where("advertiser_id", "=", id))
+        .limit(1)
+        .executeTakeFirst();
+      if (inUse) throw new ApiError("CONFLICT", "Advertiser has offers or users; suspend it instead");
+      await tx.deleteFrom("invitations").where("advertiser_id", "=", id).execute();
+      await tx.deleteFrom("api_keys").where("advertiser_id", "=", id).execute();
+      await tx.deleteFrom("link_secrets").where("advertiser_id", "=", id).execute();
+      await tx.deleteFrom("advertisers").where("id", "=", id).execute();
+    });
+  } catch (err) {
+    if (isForeignKeyViolation(err))
+      throw new ApiError("CONFLICT", "Advertiser has history elsewhere; suspend it instead");
+    throw err;
+  }
+}

@@ -1,0 +1,101 @@
+// Keyset pagination for every list of the management API: newest first, keyed on
+// (created_at, id). The cursor carries the timestamp as Postgres text so microseconds survive the
+// round trip (a JS Date would truncate them and skip rows).
+
+import { ApiError } from "@afftrack/core";
+import { type SelectQueryBuilder, sql } from "kysely";
+
+export interface Cursor {
+  t: string;
+  id: string;
+}
+
+/** A list request: at most `limit` items after `cursor` (the previous page's `next_cursor`). */
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+const TIMESTAMP = /^(\d{4})-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
+
+export function decodeCursor(cursor: string | undefined): Cursor | null {
+  if (!cursor) return null;
+  try {
+    const json = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")));
+    if (Array.isArray(json) && typeof json[0] === "string" && typeof json[1] === "string") {
+      // A full timestamp as Postgres prints it, in a year Postgres accepts (Date.parse also
+      // takes "1" or year 0000, which Postgres then refuses).
+      const m = TIMESTAMP.exec(json[0]);
+      if (m && Number(m[1]) >= 1 && !Number.isNaN(Date.parse(json[0])) && json[1].length <= 64) {
+        return { t: json[0], id: json[1] };
+      }
+    }
+  } catch {
+    // fall through
+  }
+  throw new ApiError("INVALID_PARAMS", 'Invalid parameter "cursor": not a cursor this API issued');
+}
+
+function encodeCursor(t: string, id: string): string {
+  return btoa(JSON.stringify([t, id]))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+/**
+ * Runs a list query one page at a time: adds the keyset condition, the order and the limit to
+ * `query` (whose rows carry `{alias}.created_at` and `{alias}.id`), and maps the rows.
+ *
+ * @example
+ * return paginate(db.selectFrom("offers as o").select(columns).where(...), "o", page, toOffer);
+ */
+export async function paginate<DB, TB extends keyof DB, O extends { id: string }, R>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  alias: string,
+  request: PageRequest,
+  serialize: (row: O) => R,
+): Promise<Page<R>> {
+  const cursor = decodeCursor(request.cursor);
+  const created = sql.ref(`${alias}.created_at`);
+  const id = sql.ref(`${alias}.id`);
+  const rows = (await query
+    .select(sql<string>`${created}::text`.as("cursor_ts"))
+    .$if(cursor !== null, (qb) =>
+      qb.where(sql<boolean>`(${created}, ${id}) < (${cursor?.t}::timestamptz, ${cursor?.id})`),
+    )
+    .orderBy(created, "desc")
+    .orderBy(id, "desc")
+    .limit(request.limit + 1)
+    .execute()) as unknown as (O & { cursor_ts: string })[];
+  const more = rows.length > request.limit;
+  const shown = more ? rows.slice(0, request.limit) : rows;
+  const last = shown[shown.length - 1];
+  return {
+    items: shown.map(serialize),
+    next_cursor: more && last ? encodeCursor(last.cursor_ts, last.id) : null,
+  };
+}
+
+/** Escapes `%`, `_` and `\` for a LIKE pattern built from user text. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+function pgCode(err: unknown): string | undefined {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" ? code : undefined;
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return pgCode(err) === "23505";
+}
+
+export function isForeignKeyViolation(err: unknown): boolean {
+  return pgCode(err) === "23503";
+}

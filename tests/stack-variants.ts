@@ -1,0 +1,32 @@
+// The stacks a test run shares, started once each by the global setup. A test that needs other
+// settings adds a variant here rather than starting a stack of its own.
+
+import type { StackOptions } from "../packages/devstack/src/stack";
+
+export const STACK_VARIANTS = {
+  /** The settings `pnpm dev` uses. */
+  default: {},
+  /** No isolate cache at the edge: a test sees the Redis record the API just wrote. */
+  noLinkCache: { edgeVars: { LINK_CACHE_SECONDS: "0" } },
+  /** A 1 s isolate cache, to test what happens when a cached record expires. */
+  shortLinkCache: { edgeVars: { LINK_CACHE_SECONDS: "1" } },
+  /** Unsigned legacy links count (ALLOW_LEGACY_TRACKING_CODES). */
+  legacyLinks: { edgeVars: { ALLOW_LEGACY_TRACKING_CODES: "true" } },
+  /** Tight hourly rate limit, to test the hourly window. */
+  hourlyLimit: { apiVars: { RATE_LIMIT_PER_MINUTE: "100", RATE_LIMIT_PER_HOUR: "5" } },
+  /** Redis unreachable behind the gateway. */
+  redisDown: { redisUrl: "redis://127.0.0.1:1/0" },
+} satisfies Record<string, StackOptions>;
+
+export type StackVariant = keyof typeof STACK_VARIANTS;
+
+/** What a test file learns of a shared stack (it runs in another process). */
+export interface SharedStackInfo {
+  edgeUrl: string;
+  apiUrl: string;
+  databaseUrl: string;
+  redisRestUrl: string;
+  redisRestToken: string;
+  jwtSecret: string;
+  ipHashSecret: string;
+}
