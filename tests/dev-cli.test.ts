@@ -38,10 +38,11 @@ beforeAll(async () => {
         return false;
       }
     },
-    90_000,
+    // Generous: PGlite's first start and the bundling compete with the rest of the suite for CPU.
+    240_000,
     "pnpm dev to write stack.json",
   );
-});
+}, 300_000);
 
 afterAll(async () => {
   if (dev && dev.exitCode === null) {

@@ -1,31 +1,29 @@
-// What must hold under load and failure: every redirected click lands exactly once, queue
-// redelivery never double counts, legacy links obey their flag, and Redis going away does not
-// stop redirects.
+// What must hold under load and failure: every redirected click lands exactly once, legacy
+// links obey their flag, and Redis going away does not stop redirects. (Queue redelivery:
+// apps/api/src/consumers/clicks.consumer.test.ts.)
 
-import type { ClickEvent } from "@afftrack/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BROWSER_UA,
-  clickEvent,
   clickIdOf,
   clickRow,
   nextIp,
+  type SharedTestStack,
+  sharedStack,
   signedPath,
-  startTestStack,
-  type TestStack,
   waitFor,
 } from "./support";
 
-let stack: TestStack;
+let stack: SharedTestStack;
 
-beforeAll(async () => {
-  stack = await startTestStack();
+beforeAll(() => {
+  stack = sharedStack();
 });
 afterAll(async () => {
   await stack?.close();
 });
 
-async function countClicks(s: TestStack, offerId: string, verdict?: string): Promise<number> {
+async function countClicks(s: SharedTestStack, offerId: string, verdict?: string): Promise<number> {
   let q = s.db
     .selectFrom("clicks")
     .select((eb) => eb.fn.countAll<string>().as("n"))
@@ -34,7 +32,7 @@ async function countClicks(s: TestStack, offerId: string, verdict?: string): Pro
   return Number((await q.executeTakeFirstOrThrow()).n);
 }
 
-function get(s: TestStack, path: string, ip = nextIp()) {
+function get(s: SharedTestStack, path: string, ip = nextIp()) {
   return fetch(`${s.edgeUrl}${path}`, {
     redirect: "manual",
     headers: { "user-agent": BROWSER_UA, "cf-connecting-ip": ip },
@@ -61,77 +59,11 @@ describe("exactly once", () => {
       .executeTakeFirstOrThrow();
     expect(stats).toEqual({ clicks: 1000, valid_clicks: 1000 });
   });
-
-  it("writes a redelivered batch once: no duplicate rows, rollups counted once", async () => {
-    const f = await stack.fixture();
-    const events = Array.from({ length: 25 }, (_, i) =>
-      clickEvent(f, { verdict: i < 20 ? "valid" : "expired" }),
-    );
-    const queue = await stack.mf.getQueueProducer<ClickEvent>("CLICKS", stack.apiConfig.name);
-    // At-least-once delivery: the same messages three times, once as one batch with itself.
-    await queue.sendBatch(events.map((body) => ({ body })));
-    await queue.sendBatch([...events, ...events].slice(0, 50).map((body) => ({ body })));
-    await waitFor(async () => (await countClicks(stack, f.offer_id)) >= 25, 20_000, "25 clicks");
-    await queue.sendBatch(events.map((body) => ({ body })));
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(await countClicks(stack, f.offer_id)).toBe(25);
-    const stats = await stack.db
-      .selectFrom("stats_daily")
-      .select(["clicks", "valid_clicks", "fraud_clicks"])
-      .where("offer_id", "=", f.offer_id)
-      .executeTakeFirstOrThrow();
-    expect(stats).toEqual({ clicks: 25, valid_clicks: 20, fraud_clicks: 5 });
-    const fraud = await stack.db
-      .selectFrom("fraud_events")
-      .select((eb) => eb.fn.countAll<string>().as("n"))
-      .where("offer_id", "=", f.offer_id)
-      .executeTakeFirstOrThrow();
-    expect(Number(fraud.n)).toBe(5);
-  });
-
-  it("drops malformed queue messages without blocking the good ones", async () => {
-    const f = await stack.fixture();
-    const queue = await stack.mf.getQueueProducer<unknown>("CLICKS", stack.apiConfig.name);
-    const good = clickEvent(f);
-    await queue.sendBatch([
-      { body: { ...good, click_id: "not-a-click-id" } },
-      { body: { ...good, verdict: "made_up" } },
-      { body: "garbage" },
-      { body: good },
-    ]);
-    const row = await clickRow(stack.db, good.click_id);
-    expect(row.verdict).toBe("valid");
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await countClicks(stack, f.offer_id)).toBe(1);
-  });
-
-  it("writes the good clicks of a packed message and drops only its malformed ones", async () => {
-    const f = await stack.fixture();
-    const queue = await stack.mf.getQueueProducer<unknown>("CLICKS", stack.apiConfig.name);
-    const good = [clickEvent(f), clickEvent(f, { sub1: "second" })];
-    await queue.send({ v: 1, clicks: [good[0], { ...clickEvent(f), verdict: "made_up" }, good[1]] });
-    expect((await clickRow(stack.db, good[1]!.click_id)).sub1).toBe("second");
-    await clickRow(stack.db, good[0]!.click_id);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await countClicks(stack, f.offer_id)).toBe(2);
-  });
-
-  it("drops a click Postgres cannot store (NUL) without holding back the rest of its batch", async () => {
-    const f = await stack.fixture();
-    const queue = await stack.mf.getQueueProducer<unknown>("CLICKS", stack.apiConfig.name);
-    const good = clickEvent(f);
-    // Bypasses the edge's own sanitising: a NUL byte Postgres cannot store in text or jsonb.
-    await queue.sendBatch([
-      { body: { v: 1, clicks: [{ ...clickEvent(f), sub1: "a\u0000b" }] } },
-      { body: good },
-    ]);
-    expect((await clickRow(stack.db, good.click_id)).verdict).toBe("valid");
-  });
 });
 
 describe("isolate cache expiry under load", () => {
   it("answers every concurrent click with a 302 when the cached link record expires", async () => {
-    const short = await startTestStack({ edgeVars: { LINK_CACHE_SECONDS: "1" } });
+    const short = sharedStack("shortLinkCache");
     try {
       const f = await short.fixture();
       expect((await get(short, await signedPath(f))).status).toBe(302);
@@ -158,7 +90,7 @@ describe("legacy unsigned links", () => {
   });
 
   it("are counted as legacy when the flag is on, with geo rules and dedupe still applied", async () => {
-    const legacy = await startTestStack({ edgeVars: { ALLOW_LEGACY_TRACKING_CODES: "true" } });
+    const legacy = sharedStack("legacyLinks");
     try {
       const f = await legacy.fixture({ blockedCountries: ["RU"] });
       const ip = nextIp();
@@ -188,7 +120,7 @@ describe("legacy unsigned links", () => {
 describe("Redis down", () => {
   it("still redirects (link from Postgres over the service binding) and still records the click", async () => {
     // The gateway's backend points at a port where no Redis listens.
-    const down = await startTestStack({ redisUrl: "redis://127.0.0.1:1/0" });
+    const down = sharedStack("redisDown");
     try {
       const f = await down.fixture();
       const res = await get(down, `${await signedPath(f)}?sub1=outage`);

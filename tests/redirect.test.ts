@@ -9,16 +9,16 @@ import {
   clickIdOf,
   clickRow,
   nextIp,
+  type SharedTestStack,
+  sharedStack,
   signedPath,
-  startTestStack,
-  type TestStack,
   waitFor,
 } from "./support";
 
-let stack: TestStack;
+let stack: SharedTestStack;
 
-beforeAll(async () => {
-  stack = await startTestStack();
+beforeAll(() => {
+  stack = sharedStack();
 });
 afterAll(async () => {
   await stack?.close();

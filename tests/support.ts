@@ -45,7 +45,23 @@ export function sharedStack(variant: StackVariant = "default"): SharedTestStack 
     variant,
     db,
     fixture: (o) => createFixture(db, o),
-    mf: { dispatchFetch: (url, init = {}) => stackFetch(url, { redirect: "manual", ...init }) },
+    mf: {
+      dispatchFetch: (url, init = {}) => {
+        // Like Miniflare's dispatchFetch, a URL on another host (a short-link domain, say) reaches
+        // the edge with that URL as the request's own, through Miniflare's MF-Original-URL header.
+        const target = new URL(url);
+        const edge = new URL(info.edgeUrl);
+        const local = target.hostname === "127.0.0.1" || target.hostname === "localhost";
+        if (local) return stackFetch(target, { redirect: "manual", ...init });
+        const headers = new Headers(init.headers);
+        headers.set("MF-Original-URL", target.href);
+        return stackFetch(new URL(target.pathname + target.search, edge), {
+          redirect: "manual",
+          ...init,
+          headers,
+        });
+      },
+    },
     close: () => db.destroy(),
   };
 }

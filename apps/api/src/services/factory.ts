@@ -13,7 +13,10 @@ export interface Services {
   log: Logger;
   /** Milliseconds since the epoch; the only clock handlers read. */
   now(): number;
-  /** Kysely over the database, opened on first use and closed by `close()`. */
+  /**
+   * Kysely over the database: statements over Neon's HTTP path, interactive transactions over a
+   * WebSocket Pool client (opened on first use, closed by `close()`).
+   */
   db(): Kysely<Database>;
   redis: Redis;
   /** Ends what this unit of work opened; pass to waitUntil. */
@@ -23,7 +26,7 @@ export interface Services {
 export interface ServiceOptions {
   /** Fields every log line of this unit of work carries (request id, queue, ...). */
   log?: LogFields;
-  /** Pool size when the unit of work runs statements concurrently (default 4). */
+  /** Pool size when the unit of work runs transactions concurrently (default 4). */
   dbConnections?: number;
 }
 
@@ -56,6 +59,7 @@ export function createServices(env: ApiEnv, opts: ServiceOptions = {}): Services
       handle ??= createDb({
         connectionString: config.databaseUrl,
         wsProxy: config.neonWsProxy,
+        httpEndpoint: config.neonHttpEndpoint,
         max: opts.dbConnections ?? 4,
       });
       return handle.db;
