@@ -16,6 +16,8 @@ export const STACK_VARIANTS = {
   hourlyLimit: { apiVars: { RATE_LIMIT_PER_MINUTE: "100", RATE_LIMIT_PER_HOUR: "5" } },
   /** Redis unreachable behind the gateway. */
   redisDown: { redisUrl: "redis://127.0.0.1:1/0" },
+  /** Postgres unreachable behind the Neon endpoints. */
+  postgresDown: { databaseUrl: "postgres://postgres@127.0.0.1:1/afftrack_down" },
 } satisfies Record<string, StackOptions>;
 
 export type StackVariant = keyof typeof STACK_VARIANTS;

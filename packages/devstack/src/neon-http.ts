@@ -444,10 +444,12 @@ export async function startNeonHttp(opts: NeonHttpOptions): Promise<NeonHttp> {
   });
   // An idle connection dying (server restart) must not take the process down; the pool replaces it.
   pool.on("error", () => {});
-  const warm = await Promise.all(
+  // Warm-up is best effort: with the database down the endpoint still starts and answers each
+  // request as Neon's proxy would (a 5xx the driver reports), so outages can be tested.
+  const warm = await Promise.allSettled(
     Array.from({ length: opts.embedded ? 1 : Math.min(opts.poolSize ?? 10, 4) }, () => pool.connect()),
   );
-  for (const client of warm) client.release();
+  for (const result of warm) if (result.status === "fulfilled") result.value.release();
 
   // Accepted Neon-Connection-String values, so the common case costs a map lookup.
   const verdicts = new Map<string, number>();
