@@ -1,19 +1,17 @@
 // A fuzz set of malformed requests against every ingestion endpoint: never a 5xx, always the
 // seed's error envelope, and not a single row written.
 
+import { createApiKey } from "@afftrack/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiKey } from "../apps/api/src/services/api-keys";
 import { conversionFields, type IngestFixture, ingestFixture, postRaw, seedSigned } from "./ingest-support";
-import { startTestStack, type TestStack } from "./support";
+import { type SharedTestStack, sharedStack } from "./support";
 
-let stack: TestStack;
+let stack: SharedTestStack;
 
-beforeAll(async () => {
-  stack = await startTestStack();
+beforeAll(() => {
+  stack = sharedStack();
 });
-afterAll(async () => {
-  await stack?.close();
-});
+afterAll(() => stack.close());
 
 const ENDPOINTS = [
   "/api/postback",

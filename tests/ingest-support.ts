@@ -1,17 +1,21 @@
-// Helpers for the ingestion API tests: seed-signed and v2-signed requests against the API worker,
-// fresh advertisers with keys, and row lookups.
+// Helpers for the ingestion API tests: seed-signed and v2-signed requests against the shared
+// stack's API worker (over HTTP), fresh advertisers with keys, and row lookups.
 
 import { computeSeedSignature, randomBase62, signRequestV2 } from "@afftrack/core";
-import { createApiKey, type IssuedApiKey } from "../apps/api/src/services/api-keys";
+import { createApiKey, type IssuedApiKey } from "@afftrack/db";
+import { expect } from "vitest";
 import type { Fixture, FixtureOptions } from "../packages/devstack/src/fixtures";
-import type { TestStack } from "./support";
+import { type SharedTestStack, stackFetch } from "./support";
 
 export interface IngestFixture extends Fixture {
   /** A key issued by the API's own service, with a v2 signing secret. */
   key: IssuedApiKey;
 }
 
-export async function ingestFixture(stack: TestStack, opts: FixtureOptions = {}): Promise<IngestFixture> {
+export async function ingestFixture(
+  stack: SharedTestStack,
+  opts: FixtureOptions = {},
+): Promise<IngestFixture> {
   const f = await stack.fixture(opts);
   const key = await createApiKey(stack.db, { tenant_id: f.tenant_id, advertiser_id: f.advertiser_id });
   return { ...f, api_key: key.key, api_key_prefix: key.prefix, key };
@@ -52,14 +56,12 @@ export interface PostOptions {
 }
 
 export async function postRaw(
-  stack: TestStack,
+  stack: SharedTestStack,
   path: string,
   body: string | Uint8Array,
   opts: PostOptions = {},
 ): Promise<Response> {
-  // The API worker itself (dispatchFetch would reach the edge, the stack's entry worker).
-  const api = await stack.mf.getWorker(stack.apiConfig.name);
-  return api.fetch(new URL(path, stack.apiUrl), {
+  return stackFetch(new URL(path, stack.apiUrl), {
     method: "POST",
     headers: {
       "content-type": "application/json",
@@ -67,14 +69,15 @@ export async function postRaw(
       ...(opts.ip ? { "cf-connecting-ip": opts.ip } : {}),
       ...opts.headers,
     },
-    body,
-    ...(opts.country ? { cf: { country: opts.country as "US" } } : {}),
-  }) as unknown as Promise<Response>;
+    body: body as BodyInit,
+    // Always a `cf` object, as workerd gives every real request (country US unless told).
+    cf: opts.country ? { country: opts.country } : {},
+  });
 }
 
 /** POST a seed-signed JSON body. */
 export async function postSigned(
-  stack: TestStack,
+  stack: SharedTestStack,
   path: string,
   creds: { api_key: string; advertiser_id: string },
   fields: Record<string, unknown>,
@@ -89,7 +92,7 @@ export async function postSigned(
 
 /** POST with v2 headers signed by the key's signing secret (no signature fields in the body). */
 export async function postV2(
-  stack: TestStack,
+  stack: SharedTestStack,
   path: string,
   key: { key: string; signing_secret: string },
   body: string,
@@ -131,3 +134,47 @@ export const conversionFields = (f: { offer_id: string }, extra: Record<string, 
   status: "approved",
   ...extra,
 });
+
+export async function conversionRow(stack: SharedTestStack, id: string) {
+  return stack.db.selectFrom("conversions").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+}
+
+/** The day's rollup row of an offer and publisher. */
+export async function statsRow(stack: SharedTestStack, f: { offer_id: string; publisher_id: string }) {
+  return stack.db
+    .selectFrom("stats_daily")
+    .selectAll()
+    .where("offer_id", "=", f.offer_id)
+    .where("publisher_id", "=", f.publisher_id)
+    .executeTakeFirst();
+}
+
+/** Asserts a refusal in the seed's envelope and returns its body. */
+export async function expectRefused(res: Response, status: number, code: string): Promise<Envelope> {
+  const body = await json(res);
+  expect({ status: res.status, body }).toMatchObject({ status, body: { success: false, code } });
+  expect(typeof body.error).toBe("string");
+  return body;
+}
+
+async function countOf(stack: SharedTestStack, table: "conversions" | "clicks", advertiserId: string) {
+  const row = await stack.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .where("advertiser_id", "=", advertiserId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export const conversionCount = (stack: SharedTestStack, advertiserId: string) =>
+  countOf(stack, "conversions", advertiserId);
+export const clickCount = (stack: SharedTestStack, advertiserId: string) =>
+  countOf(stack, "clicks", advertiserId);
+
+/** A seed example body without its placeholder credentials, for postSigned to sign for real. */
+export function seedFields<T extends Record<string, unknown>>(
+  example: T,
+): Omit<T, "api_key" | "advertiser_id" | "timestamp" | "nonce" | "signature"> {
+  const { api_key: _k, advertiser_id: _a, timestamp: _t, nonce: _n, signature: _s, ...fields } = example;
+  return fields;
+}

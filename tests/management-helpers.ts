@@ -2,6 +2,9 @@
 // through the API itself (admin, advertiser + its user, publisher + its user, an offer).
 
 import { randomBytes } from "node:crypto";
+import { type LinkRecord, linkKey, parseLinkToken } from "@afftrack/core";
+import { Redis } from "@upstash/redis";
+import { BROWSER_UA, nextIp, type SharedTestStack } from "./support";
 
 type StackUrls = { apiUrl: string };
 
@@ -140,4 +143,26 @@ export async function buildNetwork(stack: StackUrls, name = "Net"): Promise<Netw
 export function pathOf(url: string): string {
   const u = new URL(url);
   return u.pathname + u.search;
+}
+
+/** A browser's click on a link the API handed out, at the test edge (a fresh IP each time). */
+export function visitLink(stack: Pick<SharedTestStack, "mf" | "edgeUrl">, url: string): Promise<Response> {
+  return stack.mf.dispatchFetch(new URL(pathOf(url), stack.edgeUrl), {
+    headers: { "user-agent": BROWSER_UA, "cf-connecting-ip": nextIp() },
+  });
+}
+
+/** The parts of a signed link the API handed out (code, timestamp, nonce, signature). */
+export function signedTokenOf(signedLink: string) {
+  const parsed = parseLinkToken(new URL(signedLink).pathname.replace(/^\/c\//, ""));
+  if (parsed.kind !== "signed") throw new Error(`not a signed link: ${signedLink}`);
+  return parsed;
+}
+
+/** The link record the API wrote to Redis for a tracking code, read through the Upstash gateway. */
+export function linkRecordOf(
+  stack: Pick<SharedTestStack, "redisRestUrl" | "redisRestToken">,
+  code: string,
+): Promise<LinkRecord | null> {
+  return new Redis({ url: stack.redisRestUrl, token: stack.redisRestToken }).get<LinkRecord>(linkKey(code));
 }

@@ -22,7 +22,7 @@ afterAll(async () => {
 async function expectRetryable(res: Response) {
   expect(res.status).toBe(503);
   expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
-  const body = await res.json();
+  const body = (await res.json()) as { request_id?: string };
   expect(body).toMatchObject({ success: false, code: "SERVICE_UNAVAILABLE" });
   expect(body.request_id).toBe(res.headers.get("x-request-id"));
 }

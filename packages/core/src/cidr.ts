@@ -1,6 +1,8 @@
 // IP addresses and CIDR ranges (IPv4 and IPv6) for the advertisers' postback allowlists. Pure and
 // strict: anything that is not a plain address or range parses to null and never matches.
 
+import { ApiError } from "./errors";
+
 export interface ParsedIp {
   version: 4 | 6;
   bytes: Uint8Array;
@@ -117,4 +119,15 @@ export function isIpAllowed(ip: string, ranges: readonly string[]): boolean {
     if (range && ipInCidr(parsed, range)) return true;
   }
   return false;
+}
+
+/**
+ * Refuses with 403 IP_NOT_ALLOWED when the allowlist is non-empty and does not hold the client;
+ * `whose` names the list in the message ("advertiser's", "offer's").
+ */
+export function assertIpAllowed(ranges: readonly string[], ip: string | null, whose: string): void {
+  if (ranges.length === 0) return;
+  if (!ip || !isIpAllowed(ip, ranges)) {
+    throw new ApiError("IP_NOT_ALLOWED", `Client IP is not in the ${whose} postback allowlist`);
+  }
 }

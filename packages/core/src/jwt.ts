@@ -1,7 +1,7 @@
 // Management-API access tokens: compact JWTs signed with HS256 (Web Crypto HMAC). Only HS256 is
 // accepted, whatever the header says, so "alg: none" and algorithm confusion cannot get through.
 
-import { utf8 } from "./crypto";
+import { base64UrlDecode, base64UrlEncode, hmacKey, utf8 } from "./crypto";
 
 export type UserRole = "network_admin" | "advertiser" | "publisher";
 
@@ -17,6 +17,28 @@ export interface AccessClaims {
   exp: number;
 }
 
+/** Access tokens live 15 minutes; the refresh token (30 days, rotated on use) renews them. */
+export const ACCESS_TOKEN_TTL_SECONDS = 900;
+
+/** Who a management request acts for, as its access token names them. */
+export interface Caller {
+  user_id: string;
+  role: UserRole;
+  tenant_id: string;
+  advertiser_id: string | null;
+  publisher_id: string | null;
+}
+
+export function callerFromClaims(claims: AccessClaims): Caller {
+  return {
+    user_id: claims.sub,
+    role: claims.role,
+    tenant_id: claims.tenant_id,
+    advertiser_id: claims.advertiser_id ?? null,
+    publisher_id: claims.publisher_id ?? null,
+  };
+}
+
 export type JwtVerifyResult =
   | { ok: true; claims: AccessClaims }
   | { ok: false; reason: "malformed" | "bad_signature" | "expired" };
@@ -25,39 +47,6 @@ export type JwtVerifyResult =
 const MAX_IAT_SKEW_SECONDS = 60;
 const ROLES: readonly string[] = ["network_admin", "advertiser", "publisher"];
 const HEADER = base64UrlEncode(utf8(JSON.stringify({ alg: "HS256", typ: "JWT" })));
-
-const keyCache = new Map<string, Promise<CryptoKey>>();
-function jwtKey(secret: string): Promise<CryptoKey> {
-  let key = keyCache.get(secret);
-  if (!key) {
-    if (keyCache.size >= 16) keyCache.clear();
-    key = crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-      "verify",
-    ]);
-    keyCache.set(secret, key);
-  }
-  return key;
-}
-
-export function base64UrlEncode(bytes: Uint8Array | ArrayBuffer): string {
-  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let s = "";
-  for (const b of view) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-export function base64UrlDecode(text: string): Uint8Array<ArrayBuffer> | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  try {
-    const s = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
-    const out = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-    return out;
-  } catch {
-    return null;
-  }
-}
 
 export async function signJwt(
   claims: Omit<AccessClaims, "iat" | "exp">,
@@ -68,7 +57,7 @@ export async function signJwt(
   const iat = Math.floor((opts.now ?? Date.now()) / 1000);
   const payload: AccessClaims = { ...claims, iat, exp: iat + opts.ttlSeconds };
   const body = `${HEADER}.${base64UrlEncode(utf8(JSON.stringify(payload)))}`;
-  const sig = await crypto.subtle.sign("HMAC", await jwtKey(secret), utf8(body));
+  const sig = await crypto.subtle.sign("HMAC", await hmacKey(secret), utf8(body));
   return `${body}.${base64UrlEncode(sig)}`;
 }
 
@@ -112,7 +101,7 @@ export async function verifyJwt(token: string, secret: string, now = Date.now())
   // subtle.verify compares in constant time.
   const valid = await crypto.subtle.verify(
     "HMAC",
-    await jwtKey(secret),
+    await hmacKey(secret),
     sigBytes,
     utf8(`${header}.${payload}`),
   );

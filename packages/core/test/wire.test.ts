@@ -8,42 +8,16 @@ import {
   describeIssues,
   parseJsonObject,
   SdkClickBodySchema,
+  SEED_CLICK_REQUEST,
+  SEED_CONVERSION_REQUEST,
 } from "../src/index";
 
-const seedConversion = {
-  api_key: "your_api_key",
-  advertiser_id: "your_advertiser_id",
-  offer_id: "offer_123",
-  transaction_id: "txn_abc123",
-  click_id: "click_xyz",
-  amount: 29.99,
-  currency: "USD",
-  status: "approved",
-  timestamp: 1234567890000,
-  nonce: "random_32_char_string",
-  signature: "hmac_sha256_signature",
-  user_id: "user_123",
-  device_info: { device_id: "uuid", fingerprint: "sha256_hash" },
-  custom_params: { product_id: "prod_456" },
-  metadata: { category: "electronics" },
-};
+const seedConversion = SEED_CONVERSION_REQUEST;
 
 describe("wire schemas", () => {
   it("accepts the seed's conversion and click examples", () => {
     expect(v.safeParse(ConversionBodySchema, seedConversion).success).toBe(true);
-    const click = v.safeParse(SdkClickBodySchema, {
-      api_key: "your_api_key",
-      advertiser_id: "your_advertiser_id",
-      offer_id: "offer_123",
-      timestamp: 1234567890000,
-      nonce: "random_32_char_string",
-      signature: "hmac_sha256_signature",
-      tracking_code: "campaign_code",
-      sub_id_1: "source",
-      user_id: "user_123",
-      device_info: { device_id: "uuid", platform: "android", os_version: "13", model: "Pixel 7" },
-      custom_params: { key: "value" },
-    });
+    const click = v.safeParse(SdkClickBodySchema, SEED_CLICK_REQUEST);
     expect(click.success).toBe(true);
   });
 

@@ -13,6 +13,7 @@ import type { Kysely } from "kysely";
 import { createCurrentSecret } from "./link-secrets";
 import { escapeLike, isForeignKeyViolation, type Page, paginate } from "./pagination";
 import type { Database } from "./schema";
+import { type CallerScope, roleForbidden } from "./scope";
 
 const COLUMNS = [
   "id",
@@ -38,6 +39,33 @@ function toAdvertiser(row: AdvertiserRow): Advertiser {
 
 export function advertiserNotFound(): ApiError {
   return new ApiError("NOT_FOUND", "Advertiser not found");
+}
+
+/**
+ * The advertiser an advertiser-side action applies to: an advertiser user's own (asking for
+ * another one is "not found"), or, for a network admin, the one named, which must be in their
+ * network. Publishers are refused before anything is looked up.
+ */
+export async function advertiserScopeOrThrow(
+  db: Kysely<Database>,
+  caller: CallerScope,
+  requested: string | undefined,
+): Promise<string> {
+  if (caller.role === "publisher") throw roleForbidden();
+  if (caller.role === "advertiser") {
+    if (requested !== undefined && requested !== caller.advertiser_id) throw advertiserNotFound();
+    return caller.advertiser_id as string;
+  }
+  if (requested === undefined)
+    throw new ApiError("INVALID_PARAMS", 'Missing parameter "advertiser_id" (required for a network admin)');
+  const row = await db
+    .selectFrom("advertisers")
+    .select("id")
+    .where("id", "=", requested)
+    .where("tenant_id", "=", caller.tenant_id)
+    .executeTakeFirst();
+  if (!row) throw advertiserNotFound();
+  return row.id;
 }
 
 export async function createAdvertiser(

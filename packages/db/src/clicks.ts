@@ -1,10 +1,11 @@
-// Click ingestion: one statement per batch inserts the clicks, their fraud events and the daily
-// rollups. Rollups are fed only by rows this statement actually inserted (RETURNING), so a
-// redelivered message can neither duplicate a click nor count it twice.
+// Clicks: one statement per queue batch inserts the clicks, their fraud events and the daily
+// rollups; one statement per SDK click does the same for a single click. Rollups are fed only by
+// rows the statement actually inserted (RETURNING), so a redelivered click is never counted twice.
 
 import { type ClickEvent, COUNTED_VERDICTS, FRAUD_VERDICTS } from "@afftrack/core";
-import { type Kysely, sql } from "kysely";
-import type { Database } from "./schema";
+import { type Insertable, type Kysely, sql } from "kysely";
+import { addToRollups, rollupDay } from "./rollups";
+import type { ClicksTable, Database } from "./schema";
 
 export async function insertClickBatch(db: Kysely<Database>, events: readonly ClickEvent[]): Promise<number> {
   if (events.length === 0) return 0;
@@ -35,19 +36,51 @@ export async function insertClickBatch(db: Kysely<Database>, events: readonly Cl
       ON CONFLICT (click_id, kind) WHERE click_id IS NOT NULL DO NOTHING
       RETURNING 1
     ), stats AS (
-      INSERT INTO stats_daily AS s (tenant_id, day, offer_id, publisher_id, clicks, valid_clicks, fraud_clicks)
-      SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date, offer_id, publisher_id, count(*),
-        count(*) FILTER (WHERE verdict = ANY(${sql.val([...COUNTED_VERDICTS])}::text[])),
-        count(*) FILTER (WHERE verdict = ANY(${sql.val([...FRAUD_VERDICTS])}::text[]))
-      FROM ins GROUP BY 1, 2, 3, 4
-      ON CONFLICT (day, offer_id, publisher_id) DO UPDATE SET
-        clicks = s.clicks + excluded.clicks,
-        valid_clicks = s.valid_clicks + excluded.valid_clicks,
-        fraud_clicks = s.fraud_clicks + excluded.fraud_clicks
+      ${addToRollups(
+        "clicks",
+        sql`SELECT tenant_id, ${rollupDay(sql`created_at`)}, offer_id, publisher_id, count(*),
+          count(*) FILTER (WHERE verdict = ANY(${sql.val([...COUNTED_VERDICTS])}::text[])),
+          count(*) FILTER (WHERE verdict = ANY(${sql.val([...FRAUD_VERDICTS])}::text[]))
+        FROM ins GROUP BY 1, 2, 3, 4`,
+      )}
       RETURNING 1
     )
     SELECT (SELECT count(*) FROM ins) AS inserted,
       (SELECT count(*) FROM fraud) AS fraud, (SELECT count(*) FROM stats) AS stats
   `.execute(db);
   return Number(result.rows[0]?.inserted ?? 0);
+}
+
+const jsonb = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+
+/** An SDK click as the ingestion service builds it (`created_at` in ms; source is always "sdk"). */
+export type NewSdkClick = Required<
+  Omit<Insertable<ClicksTable>, "created_at" | "source" | "referer" | "inserted_at" | "sdk_meta">
+> & { created_at: number; sdk_meta: unknown };
+
+/** An SDK click and its rollup, in one statement; counted like a redirect click of the same verdict. */
+export async function insertSdkClick(
+  db: Kysely<Database>,
+  c: NewSdkClick,
+  counted: { valid: boolean; fraud: boolean },
+): Promise<void> {
+  await sql`
+    WITH ins AS (
+      INSERT INTO clicks (click_id, tenant_id, tracking_code, offer_id, publisher_id, advertiser_id,
+        created_at, verdict, source, country, device, os, browser, ip_hash, sub1, sub2, sub3, sub4, sub5,
+        referer, sdk_version, sdk_platform, sdk_meta)
+      VALUES (${c.click_id}, ${c.tenant_id}, ${c.tracking_code}, ${c.offer_id}, ${c.publisher_id},
+        ${c.advertiser_id}, to_timestamp(${c.created_at}::bigint / 1000.0), ${c.verdict}, 'sdk', ${c.country},
+        ${c.device}, ${c.os}, ${c.browser}, ${c.ip_hash}, ${c.sub1}, ${c.sub2}, ${c.sub3}, ${c.sub4},
+        ${c.sub5}, NULL, ${c.sdk_version}, ${c.sdk_platform}, ${jsonb(c.sdk_meta)}::jsonb)
+      ON CONFLICT (click_id) DO NOTHING
+      RETURNING tenant_id, offer_id, publisher_id, created_at
+    )
+    ${addToRollups(
+      "clicks",
+      sql`SELECT tenant_id, ${rollupDay(sql`created_at`)}, offer_id, publisher_id, 1,
+        ${counted.valid ? 1 : 0}, ${counted.fraud ? 1 : 0}
+      FROM ins`,
+    )}
+  `.execute(db);
 }

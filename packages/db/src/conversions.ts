@@ -1,10 +1,11 @@
-// Conversions and SDK clicks, written by the ingestion API. Each write is one statement (or, for a
-// status change, one short transaction) that also keeps stats_daily in step, so a refused or
-// duplicate request changes nothing and a counted conversion is counted exactly once.
+// Conversions, written by the ingestion API, and the offer lookups ingestion starts from. Each write
+// is one statement (or, for a status change, one short transaction) that also keeps stats_daily in
+// step, so a refused or duplicate request changes nothing and a conversion is counted exactly once.
 
 import type { ClickAttribution } from "@afftrack/core";
-import { type Kysely, sql } from "kysely";
-import type { ConversionAttribution, Database } from "./schema";
+import { type Insertable, type Kysely, sql } from "kysely";
+import { addToRollups, rollupDay } from "./rollups";
+import type { ConversionsTable, Database } from "./schema";
 
 export interface IngestOffer {
   id: string;
@@ -78,34 +79,11 @@ export async function loadClickContext(
   return { offer: toOffer(offer), publisherId: publisher_id };
 }
 
-export interface NewConversion {
-  id: string;
-  tenant_id: string;
-  advertiser_id: string;
-  offer_id: string;
-  transaction_id: string;
-  click_id: string | null;
-  publisher_id: string | null;
-  tracking_code: string | null;
-  click_verdict: string | null;
-  reported_click_id: string | null;
-  attribution: ConversionAttribution;
-  status: "pending" | "approved" | "rejected";
-  amount: number;
-  currency: string;
-  payout: number;
-  payout_currency: string;
-  revenue_in_rollup: boolean;
-  payout_in_rollup: boolean;
-  source: "postback" | "sdk" | "batch";
-  api_key_id: string | null;
-  user_id: string | null;
-  device_info: unknown;
-  custom_params: unknown;
-  metadata: unknown;
-  sdk_version: string | null;
-  sdk_platform: string | null;
-}
+type JsonColumns = "device_info" | "custom_params" | "metadata";
+
+/** A conversion row as the ingestion service builds it; the JSON columns take any value. */
+export type NewConversion = Omit<Insertable<ConversionsTable>, "created_at" | "updated_at" | JsonColumns> &
+  Record<JsonColumns, unknown>;
 
 const jsonb = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
@@ -138,14 +116,12 @@ export async function insertConversion(
       SELECT id, tenant_id, NULL, status, ${c.source} FROM ins
       RETURNING 1
     ), stats AS (
-      INSERT INTO stats_daily AS s (tenant_id, day, offer_id, publisher_id, conversions, revenue, payout)
-      SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date, offer_id, publisher_id, 1,
-        CASE WHEN revenue_in_rollup THEN amount ELSE 0 END, CASE WHEN payout_in_rollup THEN payout ELSE 0 END
-      FROM ins WHERE publisher_id IS NOT NULL AND status = 'approved'
-      ON CONFLICT (day, offer_id, publisher_id) DO UPDATE SET
-        conversions = s.conversions + excluded.conversions,
-        revenue = s.revenue + excluded.revenue,
-        payout = s.payout + excluded.payout
+      ${addToRollups(
+        "conversions",
+        sql`SELECT tenant_id, ${rollupDay(sql`created_at`)}, offer_id, publisher_id, 1,
+          CASE WHEN revenue_in_rollup THEN amount ELSE 0 END, CASE WHEN payout_in_rollup THEN payout ELSE 0 END
+        FROM ins WHERE publisher_id IS NOT NULL AND status = 'approved'`,
+      )}
       RETURNING 1
     )
     SELECT id, created_at, (SELECT count(*) FROM hist) AS history, (SELECT count(*) FROM stats) AS rollups
@@ -154,11 +130,13 @@ export async function insertConversion(
   return result.rows[0] ?? null;
 }
 
+type Status = ConversionsTable["status"];
+
 export type StatusChangeResult =
   | { kind: "not_found" }
-  | { kind: "unchanged"; id: string; transaction_id: string; status: string }
-  | { kind: "invalid_transition"; id: string; transaction_id: string; from: string; to: string }
-  | { kind: "changed"; id: string; transaction_id: string; from: string; to: string };
+  | { kind: "unchanged"; id: string; transaction_id: string; status: Status }
+  | { kind: "invalid_transition"; id: string; transaction_id: string; from: Status; to: Status }
+  | { kind: "changed"; id: string; transaction_id: string; from: Status; to: Status };
 
 /** pending → approved | rejected, and approved → rejected (a reversal). Rejected is final. */
 export const ALLOWED_STATUS_CHANGES: Readonly<Record<string, readonly string[]>> = {
@@ -177,7 +155,7 @@ export async function changeConversionStatus(
     advertiserId: string;
     conversionId?: string | null;
     transactionId?: string | null;
-    to: "pending" | "approved" | "rejected";
+    to: Status;
     reason?: string | null;
     source: string;
   },
@@ -228,69 +206,12 @@ export async function changeConversionStatus(
     if (delta !== 0 && row.publisher_id) {
       const revenue = row.revenue_in_rollup ? Number(row.amount) * delta : 0;
       const payout = row.payout_in_rollup ? Number(row.payout) * delta : 0;
-      await sql`
-        INSERT INTO stats_daily AS s (tenant_id, day, offer_id, publisher_id, conversions, revenue, payout)
-        VALUES (${row.tenant_id}, (${row.created_at}::timestamptz AT TIME ZONE 'UTC')::date, ${row.offer_id},
-          ${row.publisher_id}, ${delta}, ${revenue}, ${payout})
-        ON CONFLICT (day, offer_id, publisher_id) DO UPDATE SET
-          conversions = s.conversions + excluded.conversions,
-          revenue = s.revenue + excluded.revenue,
-          payout = s.payout + excluded.payout
-      `.execute(tx);
+      await addToRollups(
+        "conversions",
+        sql`VALUES (${row.tenant_id}, ${rollupDay(sql`${row.created_at}::timestamptz`)}, ${row.offer_id},
+          ${row.publisher_id}, ${delta}, ${revenue}, ${payout})`,
+      ).execute(tx);
     }
     return { kind: "changed", ...base, from: row.status, to: p.to };
   });
-}
-
-export interface NewSdkClick {
-  click_id: string;
-  created_at: number;
-  tenant_id: string;
-  tracking_code: string;
-  offer_id: string;
-  publisher_id: string;
-  advertiser_id: string;
-  verdict: string;
-  country: string | null;
-  device: string | null;
-  os: string | null;
-  browser: string | null;
-  ip_hash: string | null;
-  sub1: string | null;
-  sub2: string | null;
-  sub3: string | null;
-  sub4: string | null;
-  sub5: string | null;
-  sdk_version: string | null;
-  sdk_platform: string | null;
-  sdk_meta: unknown;
-}
-
-/** An SDK click and its rollup, in one statement; counted like a redirect click of the same verdict. */
-export async function insertSdkClick(
-  db: Kysely<Database>,
-  c: NewSdkClick,
-  counted: { valid: boolean; fraud: boolean },
-): Promise<void> {
-  await sql`
-    WITH ins AS (
-      INSERT INTO clicks (click_id, tenant_id, tracking_code, offer_id, publisher_id, advertiser_id,
-        created_at, verdict, source, country, device, os, browser, ip_hash, sub1, sub2, sub3, sub4, sub5,
-        referer, sdk_version, sdk_platform, sdk_meta)
-      VALUES (${c.click_id}, ${c.tenant_id}, ${c.tracking_code}, ${c.offer_id}, ${c.publisher_id},
-        ${c.advertiser_id}, to_timestamp(${c.created_at}::bigint / 1000.0), ${c.verdict}, 'sdk', ${c.country},
-        ${c.device}, ${c.os}, ${c.browser}, ${c.ip_hash}, ${c.sub1}, ${c.sub2}, ${c.sub3}, ${c.sub4},
-        ${c.sub5}, NULL, ${c.sdk_version}, ${c.sdk_platform}, ${jsonb(c.sdk_meta)}::jsonb)
-      ON CONFLICT (click_id) DO NOTHING
-      RETURNING tenant_id, offer_id, publisher_id, created_at
-    )
-    INSERT INTO stats_daily AS s (tenant_id, day, offer_id, publisher_id, clicks, valid_clicks, fraud_clicks)
-    SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date, offer_id, publisher_id, 1,
-      ${counted.valid ? 1 : 0}, ${counted.fraud ? 1 : 0}
-    FROM ins
-    ON CONFLICT (day, offer_id, publisher_id) DO UPDATE SET
-      clicks = s.clicks + excluded.clicks,
-      valid_clicks = s.valid_clicks + excluded.valid_clicks,
-      fraud_clicks = s.fraud_clicks + excluded.fraud_clicks
-  `.execute(db);
 }

@@ -1,9 +1,16 @@
 export * from "./advertisers";
+export * from "./api-keys";
 export * from "./clicks";
 export * from "./client";
 export * from "./conversions";
 export * from "./link-secrets";
 export * from "./links";
 export { migrationProvider, migrations } from "./migrations/index";
+export * from "./offers";
 export * from "./pagination";
+export * from "./publishers";
+export * from "./rollups";
 export type * from "./schema";
+export * from "./scope";
+export * from "./sessions";
+export * from "./users";

@@ -1,8 +1,8 @@
 // Link-signing secrets per advertiser. Rotation keeps the old secret valid long enough that no
 // live link breaks, and new links are signed with a secret only once every edge isolate can know it.
 
-import { DEFAULT_LINK_TTL_SECONDS, newId, randomBase62 } from "@afftrack/core";
-import { type Kysely, sql } from "kysely";
+import { DEFAULT_LINK_TTL_SECONDS, type LinkSecret, newId, randomBase62 } from "@afftrack/core";
+import { type ExpressionBuilder, type Kysely, sql } from "kysely";
 import type { Database } from "./schema";
 
 /**
@@ -11,6 +11,11 @@ import type { Database } from "./schema";
  * means a freshly signed link never meets an edge that does not know its secret yet.
  */
 export const SECRET_PROPAGATION_SECONDS = 30;
+
+/** A secret that still verifies links: the current one, or a retiring one not yet expired. */
+export function liveSecret(eb: ExpressionBuilder<Database, "link_secrets">) {
+  return eb.or([eb("expires_at", "is", null), eb("expires_at", ">", sql<Date>`now()`)]);
+}
 
 export async function createCurrentSecret(
   db: Kysely<Database>,
@@ -37,7 +42,7 @@ export async function signingSecret(
     .select(["secret", "created_at"])
     .where("advertiser_id", "=", owner.advertiser_id)
     .where("tenant_id", "=", owner.tenant_id)
-    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", sql<Date>`now()`)]))
+    .where(liveSecret)
     .orderBy("created_at", "desc")
     .execute();
   const settled = Date.now() - SECRET_PROPAGATION_SECONDS * 1000;
@@ -80,4 +85,45 @@ export async function rotateSecret(
     const current = await createCurrentSecret(tx, owner);
     return { current, retiredUntil };
   });
+}
+
+/**
+ * After an offer's link TTL grows, its advertiser's retiring secrets must outlive the longer
+ * links signed with them: keep each at least the propagation window plus the new TTL.
+ */
+export async function extendRetiringSecrets(
+  db: Kysely<Database>,
+  advertiserId: string,
+  linkTtlSeconds: number,
+): Promise<void> {
+  await db
+    .updateTable("link_secrets")
+    .set({
+      expires_at: sql`greatest(expires_at, now() + make_interval(secs => ${SECRET_PROPAGATION_SECONDS + linkTtlSeconds}))`,
+    })
+    .where("advertiser_id", "=", advertiserId)
+    .where("expires_at", ">", sql<Date>`now()`)
+    .execute();
+}
+
+/** The advertiser's secrets that still verify links, newest first, without the secrets themselves. */
+export async function listLiveSecrets(
+  db: Kysely<Database>,
+  owner: { tenant_id: string; advertiser_id: string },
+): Promise<LinkSecret[]> {
+  const rows = await db
+    .selectFrom("link_secrets")
+    .select(["id", "created_at", "expires_at"])
+    .where("tenant_id", "=", owner.tenant_id)
+    .where("advertiser_id", "=", owner.advertiser_id)
+    .where(liveSecret)
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    status: r.expires_at === null ? "current" : "retiring",
+    created_at: r.created_at.toISOString(),
+    expires_at: r.expires_at?.toISOString() ?? null,
+  }));
 }

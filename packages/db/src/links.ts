@@ -1,8 +1,22 @@
-// Building link records (the edge's view of a tracking code) from Postgres.
+// Tracking links: a publisher joins an offer to get one, signs fresh links for it and lists them;
+// and the link records (the edge's view of a tracking code) built from Postgres.
 
-import { clampLinkTtl, type LinkRecord } from "@afftrack/core";
-import { type Kysely, sql } from "kysely";
+import {
+  ApiError,
+  clampLinkTtl,
+  type LinkRecord,
+  type ListLinksInput,
+  newId,
+  newShortCode,
+  newTrackingCode,
+  type TrackingLink,
+} from "@afftrack/core";
+import type { Kysely } from "kysely";
+import { liveSecret } from "./link-secrets";
+import { offerNotFound, openToPublisher } from "./offers";
+import { type Page, paginate } from "./pagination";
 import type { Database } from "./schema";
+import type { CallerScope } from "./scope";
 
 export interface LoadedLinkRecord {
   record: LinkRecord;
@@ -12,15 +26,20 @@ export interface LoadedLinkRecord {
 
 export const LINK_RECORD_MAX_AGE_SECONDS = 3600;
 
+/** Tracking links (l) with their offer (o), its advertiser (a) and the publisher (p). */
+function linksWithOwners(db: Kysely<Database>) {
+  return db
+    .selectFrom("tracking_links as l")
+    .innerJoin("offers as o", "o.id", "l.offer_id")
+    .innerJoin("advertisers as a", "a.id", "o.advertiser_id")
+    .innerJoin("publishers as p", "p.id", "l.publisher_id");
+}
+
 export async function loadLinkRecord(
   db: Kysely<Database>,
   by: { trackingCode: string } | { shortCode: string },
 ): Promise<LoadedLinkRecord | null> {
-  const row = await db
-    .selectFrom("tracking_links as l")
-    .innerJoin("offers as o", "o.id", "l.offer_id")
-    .innerJoin("advertisers as a", "a.id", "o.advertiser_id")
-    .innerJoin("publishers as p", "p.id", "l.publisher_id")
+  const row = await linksWithOwners(db)
     .select([
       "a.status as advertiser_status",
       "p.status as publisher_status",
@@ -47,7 +66,7 @@ export async function loadLinkRecord(
     .selectFrom("link_secrets")
     .select(["secret", "expires_at"])
     .where("advertiser_id", "=", row.advertiser_id)
-    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", sql<Date>`now()`)]))
+    .where(liveSecret)
     .orderBy("created_at", "desc")
     .execute();
   const now = Date.now();
@@ -111,4 +130,139 @@ export async function trackingCodesOfAdvertiser(
     .where("o.advertiser_id", "=", advertiserId)
     .execute();
   return rows.map((r) => r.tracking_code);
+}
+
+export interface JoinedLink {
+  link: { id: string; tracking_code: string; short_code: string | null };
+  /** False when the publisher had joined before: the same link comes back. */
+  created: boolean;
+  offer: { advertiser_id: string; destination_url: string; link_ttl_seconds: number };
+}
+
+/** A publisher joins an offer open to them: their tracking link on it, made on the first join. */
+export async function joinOfferOrThrow(
+  db: Kysely<Database>,
+  caller: CallerScope,
+  offerId: string,
+): Promise<JoinedLink> {
+  const publisherId = caller.publisher_id as string;
+  const offer = await openToPublisher(
+    db
+      .selectFrom("offers as o")
+      .select(["o.id", "o.advertiser_id", "o.destination_url", "o.link_ttl_seconds"]),
+    caller,
+  )
+    .where("o.id", "=", offerId)
+    .executeTakeFirst();
+  if (!offer) throw offerNotFound();
+  const publisher = await db
+    .selectFrom("publishers")
+    .select("status")
+    .where("id", "=", publisherId)
+    .where("tenant_id", "=", caller.tenant_id)
+    .executeTakeFirst();
+  if (publisher?.status !== "active") throw new ApiError("FORBIDDEN", "Publisher account is not active");
+
+  // Joining twice returns the same link. A random code colliding with another is retried.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const inserted = await db
+      .insertInto("tracking_links")
+      .values({
+        id: newId("uo"),
+        tenant_id: caller.tenant_id,
+        offer_id: offer.id,
+        publisher_id: publisherId,
+        tracking_code: newTrackingCode(),
+        short_code: newShortCode(),
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning(["id", "tracking_code", "short_code"])
+      .executeTakeFirst();
+    if (inserted) return { link: inserted, created: true, offer };
+    const existing = await db
+      .selectFrom("tracking_links")
+      .select(["id", "tracking_code", "short_code"])
+      .where("offer_id", "=", offer.id)
+      .where("publisher_id", "=", publisherId)
+      .executeTakeFirst();
+    if (existing) return { link: existing, created: false, offer };
+  }
+  throw new Error("could not allocate a unique tracking code");
+}
+
+/**
+ * The caller's own tracking code, if a new link may be signed for it now: another publisher's
+ * code is NOT_FOUND like an unknown one; an inactive offer, a suspended publisher or a private
+ * offer they are no longer admitted to is refused.
+ */
+export async function signableLinkOrThrow(
+  db: Kysely<Database>,
+  caller: CallerScope,
+  trackingCode: string,
+): Promise<{ tracking_code: string; advertiser_id: string; link_ttl_seconds: number }> {
+  const publisherId = caller.publisher_id as string;
+  const link = await linksWithOwners(db)
+    .select([
+      "l.tracking_code",
+      "o.advertiser_id",
+      "o.status",
+      "o.link_ttl_seconds",
+      "o.visibility",
+      "o.allowed_publisher_ids",
+      "a.status as advertiser_status",
+      "p.status as publisher_status",
+    ])
+    .where("l.tracking_code", "=", trackingCode)
+    .where("l.tenant_id", "=", caller.tenant_id)
+    .where("l.publisher_id", "=", publisherId)
+    .executeTakeFirst();
+  if (!link) throw new ApiError("NOT_FOUND", "Tracking code not found");
+  if (link.status !== "active" || link.advertiser_status !== "active") {
+    throw new ApiError("INVALID_OFFER", "Offer is not active");
+  }
+  if (link.publisher_status !== "active")
+    throw new ApiError("FORBIDDEN", "Your publisher account is suspended");
+  if (link.visibility === "private" && !link.allowed_publisher_ids.includes(publisherId)) {
+    throw new ApiError("FORBIDDEN", "You are no longer admitted to this offer");
+  }
+  return link;
+}
+
+/** A tracking link as listed, before its public URLs are added (they depend on the deployment). */
+export type StoredTrackingLink = Omit<TrackingLink, "tracking_url" | "short_link">;
+
+/** Publishers see their own links, advertisers those on their offers, admins the network's. */
+export function listTrackingLinks(
+  db: Kysely<Database>,
+  caller: CallerScope,
+  query: ListLinksInput,
+): Promise<Page<StoredTrackingLink>> {
+  const { offer_id, publisher_id } = query;
+  return paginate(
+    db
+      .selectFrom("tracking_links as l")
+      .innerJoin("offers as o", "o.id", "l.offer_id")
+      .select([
+        "l.id",
+        "l.offer_id",
+        "o.name as offer_name",
+        "o.status as offer_status",
+        "l.publisher_id",
+        "l.tracking_code",
+        "l.short_code",
+        "l.created_at",
+      ])
+      .where("l.tenant_id", "=", caller.tenant_id)
+      .$if(caller.role === "publisher", (qb) =>
+        qb.where("l.publisher_id", "=", caller.publisher_id as string),
+      )
+      .$if(caller.role === "advertiser", (qb) =>
+        qb.where("o.advertiser_id", "=", caller.advertiser_id as string),
+      )
+      .$if(offer_id !== undefined, (qb) => qb.where("l.offer_id", "=", offer_id as string))
+      .$if(publisher_id !== undefined, (qb) => qb.where("l.publisher_id", "=", publisher_id as string)),
+    "l",
+    query,
+    ({ id, created_at, ...rest }) => ({ user_offer_id: id, ...rest, created_at: created_at.toISOString() }),
+  );
 }

@@ -2,7 +2,7 @@
 // (created_at, id). The cursor carries the timestamp as Postgres text so microseconds survive the
 // round trip (a JS Date would truncate them and skip rows).
 
-import { ApiError } from "@afftrack/core";
+import { ApiError, base64UrlDecode, base64UrlEncode, utf8 } from "@afftrack/core";
 import { type SelectQueryBuilder, sql } from "kysely";
 
 export interface Cursor {
@@ -26,7 +26,8 @@ const TIMESTAMP = /^(\d{4})-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\
 export function decodeCursor(cursor: string | undefined): Cursor | null {
   if (!cursor) return null;
   try {
-    const json = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")));
+    const bytes = base64UrlDecode(cursor);
+    const json = bytes ? JSON.parse(new TextDecoder().decode(bytes)) : null;
     if (Array.isArray(json) && typeof json[0] === "string" && typeof json[1] === "string") {
       // A full timestamp as Postgres prints it, in a year Postgres accepts (Date.parse also
       // takes "1" or year 0000, which Postgres then refuses).
@@ -42,10 +43,7 @@ export function decodeCursor(cursor: string | undefined): Cursor | null {
 }
 
 function encodeCursor(t: string, id: string): string {
-  return btoa(JSON.stringify([t, id]))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
+  return base64UrlEncode(utf8(JSON.stringify([t, id])));
 }
 
 /**

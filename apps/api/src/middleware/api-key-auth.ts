@@ -3,9 +3,9 @@
 // reported by the next guard that needs it, after the rate limiter has counted the request.
 
 import { ApiError, parseJsonObject } from "@afftrack/core";
+import { type AuthenticatedApiKey, authenticateApiKey } from "@afftrack/db";
 import type { MiddlewareHandler } from "hono";
 import type { AppContext, AppEnv } from "../context";
-import { type AuthenticatedApiKey, authenticateApiKey } from "../services/api-keys";
 import { rawBodyOf } from "./body-limit";
 
 export interface ApiKeyPrincipal extends AuthenticatedApiKey {

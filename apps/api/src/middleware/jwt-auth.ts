@@ -1,40 +1,17 @@
 // Bearer-token guard of the management API: verifies the HS256 access token and puts the caller
 // (user, role, network and own advertiser/publisher) on the context for every scoped query.
 
-import { type AccessClaims, ApiError, type UserRole, verifyJwt } from "@afftrack/core";
+import { ApiError, type Caller, callerFromClaims, type UserRole, verifyJwt } from "@afftrack/core";
 import type { MiddlewareHandler } from "hono";
 import type { AppContext, AppEnv } from "../context";
 
-export interface Caller {
-  user_id: string;
-  role: UserRole;
-  tenant_id: string;
-  advertiser_id: string | null;
-  publisher_id: string | null;
-}
+export type { Caller } from "@afftrack/core";
 
 declare module "../context" {
   interface ApiVariables {
     /** Set by requireAuth(); read it with callerOf(c). */
     caller?: Caller;
   }
-}
-
-/** Access tokens live 15 minutes; the refresh token (30 days, rotated on use) renews them. */
-export const ACCESS_TOKEN_TTL_SECONDS = 900;
-
-export function jwtSecretOf(c: AppContext): string {
-  return c.get("config").jwtSecret;
-}
-
-export function callerFromClaims(claims: AccessClaims): Caller {
-  return {
-    user_id: claims.sub,
-    role: claims.role,
-    tenant_id: claims.tenant_id,
-    advertiser_id: claims.advertiser_id ?? null,
-    publisher_id: claims.publisher_id ?? null,
-  };
 }
 
 /**
@@ -46,7 +23,7 @@ export function requireAuth(): MiddlewareHandler<AppEnv> {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1]) throw new ApiError("UNAUTHORIZED", "Missing bearer token");
-    const result = await verifyJwt(match[1], jwtSecretOf(c));
+    const result = await verifyJwt(match[1], c.var.config.jwtSecret);
     if (!result.ok) {
       throw new ApiError(
         "UNAUTHORIZED",

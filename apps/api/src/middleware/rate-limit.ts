@@ -17,13 +17,10 @@ declare module "../context" {
   }
 }
 
-export const DEFAULT_PER_MINUTE = 60;
-export const DEFAULT_PER_HOUR = 1000;
-
 export interface RateLimitOptions {
-  /** Requests per minute per key; default RATE_LIMIT_PER_MINUTE or 60. */
+  /** Requests per minute per key; default the config's (RATE_LIMIT_PER_MINUTE, else 60). */
   perMinute?: number;
-  /** Requests per hour per key; default RATE_LIMIT_PER_HOUR or 1000. */
+  /** Requests per hour per key; default the config's (RATE_LIMIT_PER_HOUR, else 1000). */
   perHour?: number;
   /**
    * Units this request costs (a batch: one per event). When fewer remain, the request is granted
@@ -65,11 +62,6 @@ function limiterFor(redis: Redis, prefix: string, tokens: number, window: "1 m" 
   return limiter;
 }
 
-function positiveInt(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n > 0 ? n : fallback;
-}
-
 function setHeaders(c: AppContext, windows: readonly Window[]): Window {
   // Report the window closest to refusing, so a client slowing down to it satisfies both.
   const tight = windows.reduce((a, b) => (b.remaining < a.remaining ? b : a));
@@ -88,15 +80,15 @@ function refuse(c: AppContext, windows: readonly Window[]): never {
 
 /**
  * @example
- * app.post("/api/sdk/batch", bodyLimit(...), apiKeyAuth(), rateLimit({ cost: eventCount }), handler);
+ * app.post("/api/sdk/batch", apiKeyAuth(), rateLimit({ cost: eventCount }), handler);
  */
 export function rateLimit(opts: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
   const prefix = opts.prefix ?? "rl:ingest";
   return async (c, next) => {
     const key = apiKeyOf(c);
     const redis = c.get("redis");
-    const perMinute = opts.perMinute ?? positiveInt(c.env.RATE_LIMIT_PER_MINUTE, DEFAULT_PER_MINUTE);
-    const perHour = opts.perHour ?? positiveInt(c.env.RATE_LIMIT_PER_HOUR, DEFAULT_PER_HOUR);
+    const perMinute = opts.perMinute ?? c.var.config.rateLimitPerMinute;
+    const perHour = opts.perHour ?? c.var.config.rateLimitPerHour;
     const minute = limiterFor(redis, prefix, perMinute, "1 m");
     const hour = limiterFor(redis, prefix, perHour, "1 h");
     const cost = Math.max(1, Math.trunc(opts.cost?.(c) ?? 1));
@@ -106,7 +98,7 @@ export function rateLimit(opts: RateLimitOptions = {}): MiddlewareHandler<AppEnv
         cost === 1 ? await takeOne(c, minute, hour, key.id) : await takeMany(c, minute, hour, key.id, cost);
     } catch (err) {
       if (err instanceof ApiError) throw err;
-      console.error(JSON.stringify({ msg: "rate limiter unavailable", key_id: key.id, error: String(err) }));
+      c.var.log.error("rate limiter unavailable", err, { key_id: key.id });
       throw new ApiError("SERVICE_UNAVAILABLE", "Rate limiter unavailable, try again later");
     }
     c.set("rateLimitGranted", granted);

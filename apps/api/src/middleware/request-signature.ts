@@ -33,7 +33,7 @@ export const requestNonceKey = (keyId: string, nonce: string) => `ingest:nonce:$
 
 /**
  * @example
- * app.post("/api/postback", bodyLimit(...), apiKeyAuth(), rateLimit(), requestSignature(), handler);
+ * app.post("/api/postback", apiKeyAuth(), rateLimit(), requestSignature(), handler);
  */
 export function requestSignature(opts: RequestSignatureOptions = {}): MiddlewareHandler<AppEnv> {
   const maxSkewMs = opts.maxSkewMs ?? REQUEST_MAX_SKEW_MS;
@@ -112,7 +112,7 @@ export function requestSignature(opts: RequestSignatureOptions = {}): Middleware
       fresh = await c.get("redis").set(requestNonceKey(key.id, nonce), 1, { nx: true, ex: nonceTtl });
     } catch (err) {
       // Without Redis a replay cannot be ruled out: refuse rather than risk counting money twice.
-      console.error(JSON.stringify({ msg: "nonce check unavailable", key_id: key.id, error: String(err) }));
+      c.var.log.error("nonce check unavailable", err, { key_id: key.id });
       throw new ApiError("SERVICE_UNAVAILABLE", "Replay protection unavailable, try again later");
     }
     if (fresh === null) throw new ApiError("REPLAYED_REQUEST", "Nonce already used");

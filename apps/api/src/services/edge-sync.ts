@@ -7,10 +7,16 @@ import type { Database } from "@afftrack/db";
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Kysely } from "kysely";
 import { refreshLinkRecord } from "./link-records";
+import type { Logger } from "./logger";
 
 const CONCURRENCY = 8;
 
-export async function syncLinkRecords(db: Kysely<Database>, redis: Redis, trackingCodes: readonly string[]) {
+export async function syncLinkRecords(
+  db: Kysely<Database>,
+  redis: Redis,
+  trackingCodes: readonly string[],
+  log?: Logger,
+) {
   try {
     for (let i = 0; i < trackingCodes.length; i += CONCURRENCY) {
       await Promise.all(
@@ -20,7 +26,7 @@ export async function syncLinkRecords(db: Kysely<Database>, redis: Redis, tracki
       );
     }
   } catch (err) {
-    console.error(JSON.stringify({ msg: "link record refresh failed", error: String(err) }));
+    log?.error("link record refresh failed", err, { tracking_codes: trackingCodes.length });
     throw new ApiError(
       "SERVICE_UNAVAILABLE",
       "Saved, but tracking links could not be updated yet; retry the request",

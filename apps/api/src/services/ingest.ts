@@ -4,6 +4,7 @@
 
 import {
   ApiError,
+  assertIpAllowed,
   type ClickAttribution,
   ClickAttributionSchema,
   type ClickFieldsInput,
@@ -11,7 +12,6 @@ import {
   type ConversionFieldsInput,
   classifyUserAgent,
   clickKey,
-  describeIssues,
   FRAUD_VERDICTS,
   hashIp,
   isCountryBlocked,
@@ -19,10 +19,13 @@ import {
   newId,
   PAYABLE_CLICK_VERDICTS,
   parseIp,
+  type SdkClickData,
+  type SdkConversionData,
   SdkHeadersSchema,
   type Verdict,
 } from "@afftrack/core";
 import {
+  type AuthenticatedApiKey,
   type ConversionAttribution,
   type Database,
   type IngestClick,
@@ -37,12 +40,12 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import type { Kysely } from "kysely";
 import * as v from "valibot";
 import type { AppContext } from "../context";
-import { assertIpAllowed } from "../middleware/ip-allowlist";
-import type { AuthenticatedApiKey } from "./api-keys";
+import type { Logger } from "./logger";
 
 export interface IngestDeps {
   db: Kysely<Database>;
   redis: Redis;
+  log: Logger;
   ipHashSecret: string;
 }
 
@@ -59,11 +62,11 @@ export interface RequestOrigin {
 }
 
 export function ingestDepsOf(c: AppContext): IngestDeps {
-  return { db: c.get("db")(), redis: c.get("redis"), ipHashSecret: c.env.IP_HASH_SECRET };
+  return { db: c.var.db(), redis: c.var.redis, log: c.var.log, ipHashSecret: c.var.config.ipHashSecret };
 }
 
 export function requestOriginOf(c: AppContext): RequestOrigin {
-  const cf = c.req.raw.cf as { country?: unknown } | undefined;
+  const cf = (c.req.raw as { cf?: { country?: unknown } }).cf;
   const country =
     typeof cf?.country === "string" && /^[A-Z]{2}$/i.test(cf.country) ? cf.country.toUpperCase() : null;
   return {
@@ -87,12 +90,6 @@ export function sdkInfoOf(c: AppContext): SdkInfo {
   return { version: parsed.output.version ?? null, platform: parsed.output.platform ?? null };
 }
 
-export function parseOrThrow<T extends v.GenericSchema>(schema: T, input: unknown): v.InferOutput<T> {
-  const parsed = v.safeParse(schema, input);
-  if (!parsed.success) throw new ApiError("INVALID_PARAMS", describeIssues(parsed.issues));
-  return parsed.output;
-}
-
 function assertOfferActive(offer: IngestOffer | null): asserts offer is IngestOffer {
   if (offer?.status !== "active") throw new ApiError("INVALID_OFFER", "Offer not found or inactive");
 }
@@ -105,12 +102,6 @@ function assertCountryAllowed(offer: IngestOffer, country: string | null): void 
 
 const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
 
-export interface RecordedClick {
-  click_id: string;
-  offer_id: string;
-  tracking_code: string;
-}
-
 /**
  * An SDK click is written straight to Postgres (not through the queue): the caller gets its
  * click_id in the response and may report a conversion for it at once.
@@ -118,7 +109,7 @@ export interface RecordedClick {
 export async function recordSdkClick(
   deps: IngestDeps,
   req: { key: AuthenticatedApiKey; input: ClickFieldsInput; sdk: SdkInfo; origin: RequestOrigin },
-): Promise<RecordedClick> {
+): Promise<SdkClickData> {
   const { input, key, origin } = req;
   const ctx = await loadClickContext(deps.db, {
     advertiserId: key.advertiser_id,
@@ -179,31 +170,17 @@ export async function recordSdkClick(
 }
 
 /** The click as the edge cached it while it waits in the queue (`click:{id}`, 1 day). */
-async function queuedClick(redis: Redis, clickId: string): Promise<IngestClick | null> {
+async function queuedClick(deps: IngestDeps, clickId: string): Promise<IngestClick | null> {
   let cached: unknown;
   try {
-    cached = await redis.get<ClickAttribution>(clickKey(clickId));
+    cached = await deps.redis.get<ClickAttribution>(clickKey(clickId));
   } catch (err) {
     // Recording the conversion unattributed would silently cost the publisher: let the caller retry.
-    console.error(
-      JSON.stringify({ msg: "click attribution lookup failed", click_id: clickId, error: String(err) }),
-    );
+    deps.log.error("click attribution lookup failed", err, { click_id: clickId });
     throw new ApiError("SERVICE_UNAVAILABLE", "Attribution unavailable, try again later");
   }
   const parsed = v.safeParse(ClickAttributionSchema, cached);
   return parsed.success ? parsed.output : null;
-}
-
-export interface RecordedConversion {
-  conversion_id: string;
-  offer_id: string;
-  transaction_id: string;
-  amount: number;
-  currency: string;
-  status: string;
-  click_id: string | null;
-  publisher_id: string | null;
-  attribution: ConversionAttribution;
 }
 
 /**
@@ -223,7 +200,7 @@ export async function recordConversion(
     /** Postbacks: the offer's own IP allowlist applies to this client IP. */
     postbackIp?: string | null;
   },
-): Promise<RecordedConversion> {
+): Promise<SdkConversionData> {
   const { input, key } = req;
   const clickId = input.click_id ?? null;
   const ctx = await loadConversionContext(deps.db, {
@@ -239,7 +216,7 @@ export async function recordConversion(
   let click: IngestClick | null = null;
   let uncountedVerdict: string | null = null;
   if (clickId) {
-    const found = ctx.click ?? (await queuedClick(deps.redis, clickId));
+    const found = ctx.click ?? (await queuedClick(deps, clickId));
     if (!found) attribution = "click_not_found";
     else if (found.advertiser_id !== key.advertiser_id) attribution = "click_of_other_advertiser";
     else if (!PAYABLE_CLICK_VERDICTS.includes(found.verdict)) {
@@ -313,8 +290,5 @@ export async function recordConversion(
     amount,
     currency: input.currency,
     status,
-    click_id: click?.click_id ?? null,
-    publisher_id: click?.publisher_id ?? null,
-    attribution,
   };
 }

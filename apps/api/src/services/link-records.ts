@@ -28,11 +28,3 @@ export async function refreshLinkRecord(
   await p.exec();
   return record;
 }
-
-export async function refreshLinkRecords(
-  db: Kysely<Database>,
-  redis: Redis,
-  trackingCodes: readonly string[],
-): Promise<void> {
-  for (const trackingCode of trackingCodes) await refreshLinkRecord(db, redis, { trackingCode });
-}

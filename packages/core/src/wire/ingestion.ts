@@ -5,6 +5,7 @@ import * as v from "valibot";
 import { DEFAULT_CURRENCY, isIsoCurrency } from "../currency";
 import { CODE_PATTERN } from "../ids";
 import { REQUEST_NONCE_PATTERN } from "../request-signature";
+import { ERROR_CODES } from "./common";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_BATCH_EVENTS = 100;
@@ -151,3 +152,70 @@ export const SdkHeadersSchema = v.object({
   version: v.optional(v.pipe(v.string(), v.regex(/^[0-9A-Za-z.+_-]{1,32}$/, "must be a version string"))),
   platform: v.optional(v.picklist(SDK_PLATFORMS)),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Responses: the `data` of each endpoint's success envelope.
+
+export const SdkClickDataSchema = v.object({
+  click_id: v.pipe(v.string(), v.description("The new click; report conversions with it")),
+  offer_id: v.string(),
+  tracking_code: v.string(),
+});
+export type SdkClickData = v.InferOutput<typeof SdkClickDataSchema>;
+
+export const SdkConversionDataSchema = v.object({
+  conversion_id: v.string(),
+  offer_id: v.pipe(v.string(), v.description("The offer credited: the click's offer when attributed")),
+  transaction_id: v.string(),
+  amount: v.number(),
+  currency: v.string(),
+  status: v.pipe(
+    v.picklist(CONVERSION_STATUSES),
+    v.description("As recorded: an allowlisted advertiser's SDK conversions wait as pending"),
+  ),
+});
+export type SdkConversionData = v.InferOutput<typeof SdkConversionDataSchema>;
+
+export const PostbackDataSchema = v.object({ conversion_id: v.string() });
+export type PostbackData = v.InferOutput<typeof PostbackDataSchema>;
+
+const EventIndex = v.pipe(v.number(), v.description("Position of the event in `events`"));
+
+/** One result per batch event, in order: the event's data, or why it was refused. */
+export const BatchEventResultSchema = v.union([
+  v.object({
+    index: EventIndex,
+    type: v.literal("click"),
+    success: v.literal(true),
+    data: SdkClickDataSchema,
+  }),
+  v.object({
+    index: EventIndex,
+    type: v.literal("conversion"),
+    success: v.literal(true),
+    data: SdkConversionDataSchema,
+  }),
+  v.object({
+    index: EventIndex,
+    type: v.pipe(v.nullable(v.string()), v.description("The event's `type` as sent, if it had one")),
+    success: v.literal(false),
+    error: v.string(),
+    code: v.picklist(ERROR_CODES),
+  }),
+]);
+export type BatchEventResult = v.InferOutput<typeof BatchEventResultSchema>;
+
+export const BatchDataSchema = v.object({
+  accepted: v.number(),
+  rejected: v.number(),
+  results: v.array(BatchEventResultSchema),
+});
+export type BatchData = v.InferOutput<typeof BatchDataSchema>;
+
+export const ConversionStatusDataSchema = v.object({
+  conversion_id: v.string(),
+  transaction_id: v.string(),
+  previous_status: v.picklist(CONVERSION_STATUSES),
+  status: v.picklist(CONVERSION_STATUSES),
+});
+export type ConversionStatusData = v.InferOutput<typeof ConversionStatusDataSchema>;

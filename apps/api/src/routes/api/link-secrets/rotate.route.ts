@@ -1,0 +1,59 @@
+// POST /api/link-secrets/rotate — a new link-signing secret for an advertiser. The old one keeps
+// verifying for the longest link TTL, so links already handed out keep counting.
+
+import { RotatedLinkSecretSchema, RotateLinkSecretBody, successBody } from "@afftrack/core";
+import {
+  advertiserScopeOrThrow,
+  rotateSecret,
+  SECRET_PROPAGATION_SECONDS,
+  trackingCodesOfAdvertiser,
+} from "@afftrack/db";
+import type { Hono } from "hono";
+import type { AppEnv } from "../../../context";
+import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
+import { describe, validate } from "../../../openapi/route";
+import { syncLinkRecords } from "../../../services/edge-sync";
+
+export function registerLinkSecretRotate(app: Hono<AppEnv>): void {
+  app.post(
+    "/api/link-secrets/rotate",
+    describe({
+      tag: "Link secrets",
+      summary: "Rotate the link-signing secret",
+      description:
+        "A network admin names the advertiser (`advertiser_id`). The new secret is shown once; new links are signed with it from `signing_from`.",
+      auth: "jwt",
+      status: 201,
+      response: RotatedLinkSecretSchema,
+      errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
+    }),
+    requireAuth(),
+    validate("json", RotateLinkSecretBody),
+    async (c) => {
+      const caller = callerOf(c);
+      const db = c.var.db();
+      const advertiser_id = await advertiserScopeOrThrow(db, caller, c.req.valid("json").advertiser_id);
+      const { current, retiredUntil } = await rotateSecret(db, {
+        tenant_id: caller.tenant_id,
+        advertiser_id,
+      });
+      await syncLinkRecords(db, c.var.redis, await trackingCodesOfAdvertiser(db, advertiser_id), c.var.log);
+      return c.json(
+        successBody(
+          {
+            id: current.id,
+            secret: current.secret,
+            created_at: current.created_at.toISOString(),
+            // Edges learn the new secret within the propagation window; sign with it from then on.
+            signing_from: new Date(
+              current.created_at.getTime() + SECRET_PROPAGATION_SECONDS * 1000,
+            ).toISOString(),
+            previous_valid_until: retiredUntil.toISOString(),
+          },
+          "Link-signing secret rotated",
+        ),
+        201,
+      );
+    },
+  );
+}

@@ -1,0 +1,49 @@
+// POST /api/links/sign (seed: afftok-tracking-links.md, "API: Generate New Signed Link") — a
+// publisher signs a fresh link for one of their tracking codes, valid min(ttl_minutes, offer TTL).
+
+import { SignedLinkSchema, SignLinkBody, successBody } from "@afftrack/core";
+import { signableLinkOrThrow } from "@afftrack/db";
+import type { Hono } from "hono";
+import type { AppEnv } from "../../../context";
+import { requireAuth, requireRole } from "../../../middleware/jwt-auth";
+import { describe, validate } from "../../../openapi/route";
+import { signLink } from "../../../services/signed-links";
+
+export function registerLinkSign(app: Hono<AppEnv>): void {
+  app.post(
+    "/api/links/sign",
+    describe({
+      tag: "Links",
+      summary: "Sign a fresh link",
+      description:
+        "Only the caller's own tracking codes (another publisher's is NOT_FOUND). A paused or archived offer is INVALID_OFFER.",
+      auth: "jwt",
+      response: SignedLinkSchema,
+      requestExample: { tracking_code: "abc123def456", ttl_minutes: 10 },
+      example: {
+        success: true,
+        data: {
+          signed_link: "https://track.afftok.com/c/abc123def456.1699876600000.newnonce.newsig",
+          expires_at: "2024-01-15T10:10:00Z",
+          ttl_seconds: 600,
+        },
+      },
+      errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "INVALID_OFFER"],
+    }),
+    requireAuth(),
+    validate("json", SignLinkBody),
+    async (c) => {
+      const caller = requireRole(c, "publisher");
+      const body = c.req.valid("json");
+      const db = c.var.db();
+      const link = await signableLinkOrThrow(db, caller, body.tracking_code);
+      const signed = await signLink(
+        db,
+        c.var.config,
+        { ...link, tenant_id: caller.tenant_id },
+        { now: c.var.services.now(), ttlMinutes: body.ttl_minutes },
+      );
+      return c.json(successBody(signed));
+    },
+  );
+}

@@ -1,0 +1,27 @@
+// GET /api/users — network admins list the users of their network.
+
+import { ListUsersQuery, pageOf, successBody, UserSchema } from "@afftrack/core";
+import { listUsers } from "@afftrack/db";
+import type { Hono } from "hono";
+import type { AppEnv } from "../../../context";
+import { requireAuth, requireRole } from "../../../middleware/jwt-auth";
+import { describe, validate } from "../../../openapi/route";
+
+export function registerUsers(app: Hono<AppEnv>): void {
+  app.get(
+    "/api/users",
+    describe({
+      tag: "Users",
+      summary: "List the network's users",
+      auth: "jwt",
+      response: pageOf(UserSchema),
+      errors: ["UNAUTHORIZED", "FORBIDDEN"],
+    }),
+    requireAuth(),
+    validate("query", ListUsersQuery),
+    async (c) => {
+      const caller = requireRole(c, "network_admin");
+      return c.json(successBody(await listUsers(c.var.db(), caller.tenant_id, c.req.valid("query"))));
+    },
+  );
+}
