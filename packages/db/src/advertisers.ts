@@ -10,8 +10,9 @@ import {
   type UpdateAdvertiserInput,
 } from "@afftrack/core";
 import type { Kysely } from "kysely";
+import { deleteAccountOrThrow } from "./accounts";
 import { createCurrentSecret } from "./link-secrets";
-import { escapeLike, isForeignKeyViolation, type Page, paginate } from "./pagination";
+import { escapeLike, type Page, paginate } from "./pagination";
 import type { Database } from "./schema";
 import { type CallerScope, roleForbidden } from "./scope";
 
@@ -137,41 +138,7 @@ export async function updateAdvertiserOrThrow(
   return toAdvertiser(row);
 }
 
-/**
- * Deletes an advertiser with no offers or users (those carry click and conversion history:
- * suspend it instead), with its invitations, API keys and link secrets. CONFLICT otherwise.
- */
-export async function deleteAdvertiserOrThrow(
-  db: Kysely<Database>,
-  tenantId: string,
-  id: string,
-): Promise<void> {
-  try {
-    await db.transaction().execute(async (tx) => {
-      const row = await tx
-        .selectFrom("advertisers")
-        .select("id")
-        .where("id", "=", id)
-        .where("tenant_id", "=", tenantId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!row) throw advertiserNotFound();
-      const inUse = await tx
-        .selectFrom("offers")
-        .select("id")
-        .where("advertiser_id", "=", id)
-        .unionAll((eb) => eb.selectFrom("users").select("id").where("advertiser_id", "=", id))
-        .limit(1)
-        .executeTakeFirst();
-      if (inUse) throw new ApiError("CONFLICT", "Advertiser has offers or users; suspend it instead");
-      await tx.deleteFrom("invitations").where("advertiser_id", "=", id).execute();
-      await tx.deleteFrom("api_keys").where("advertiser_id", "=", id).execute();
-      await tx.deleteFrom("link_secrets").where("advertiser_id", "=", id).execute();
-      await tx.deleteFrom("advertisers").where("id", "=", id).execute();
-    });
-  } catch (err) {
-    if (isForeignKeyViolation(err))
-      throw new ApiError("CONFLICT", "Advertiser has history elsewhere; suspend it instead");
-    throw err;
-  }
+/** Deletes a advertiser without history (see deleteAccountOrThrow); CONFLICT otherwise. */
+export function deleteAdvertiserOrThrow(db: Kysely<Database>, tenantId: string, id: string): Promise<void> {
+  return deleteAccountOrThrow(db, "advertiser", tenantId, id);
 }

@@ -10,7 +10,8 @@ import {
   type UpdatePublisherInput,
 } from "@afftrack/core";
 import type { Kysely } from "kysely";
-import { escapeLike, isForeignKeyViolation, isUniqueViolation, type Page, paginate } from "./pagination";
+import { deleteAccountOrThrow } from "./accounts";
+import { escapeLike, isUniqueViolation, type Page, paginate } from "./pagination";
 import type { Database } from "./schema";
 
 const COLUMNS = ["id", "name", "influencer_id", "status", "created_at"] as const;
@@ -120,39 +121,7 @@ export function updatePublisherOrThrow(
   });
 }
 
-/**
- * Deletes a publisher with no tracking links or users (links carry click history: suspend it
- * instead), with its invitations. CONFLICT otherwise.
- */
-export async function deletePublisherOrThrow(
-  db: Kysely<Database>,
-  tenantId: string,
-  id: string,
-): Promise<void> {
-  try {
-    await db.transaction().execute(async (tx) => {
-      const row = await tx
-        .selectFrom("publishers")
-        .select("id")
-        .where("id", "=", id)
-        .where("tenant_id", "=", tenantId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!row) throw publisherNotFound();
-      const inUse = await tx
-        .selectFrom("tracking_links")
-        .select("id")
-        .where("publisher_id", "=", id)
-        .unionAll((eb) => eb.selectFrom("users").select("id").where("publisher_id", "=", id))
-        .limit(1)
-        .executeTakeFirst();
-      if (inUse) throw new ApiError("CONFLICT", "Publisher has tracking links or users; suspend it instead");
-      await tx.deleteFrom("invitations").where("publisher_id", "=", id).execute();
-      await tx.deleteFrom("publishers").where("id", "=", id).execute();
-    });
-  } catch (err) {
-    if (isForeignKeyViolation(err))
-      throw new ApiError("CONFLICT", "Publisher has history elsewhere; suspend it instead");
-    throw err;
-  }
+/** Deletes a publisher without history (see deleteAccountOrThrow); CONFLICT otherwise. */
+export function deletePublisherOrThrow(db: Kysely<Database>, tenantId: string, id: string): Promise<void> {
+  return deleteAccountOrThrow(db, "publisher", tenantId, id);
 }

@@ -15,7 +15,7 @@ export async function syncLinkRecords(
   db: Kysely<Database>,
   redis: Redis,
   trackingCodes: readonly string[],
-  log?: Logger,
+  log: Logger,
 ) {
   try {
     for (let i = 0; i < trackingCodes.length; i += CONCURRENCY) {
@@ -26,7 +26,7 @@ export async function syncLinkRecords(
       );
     }
   } catch (err) {
-    log?.error("link record refresh failed", err, { tracking_codes: trackingCodes.length });
+    log.error("link record refresh failed", err, { tracking_codes: trackingCodes.length });
     throw new ApiError(
       "SERVICE_UNAVAILABLE",
       "Saved, but tracking links could not be updated yet; retry the request",

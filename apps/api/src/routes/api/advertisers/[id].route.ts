@@ -12,7 +12,7 @@ import {
 import type { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../../context";
-import { callerOf, requireAuth, requireRole } from "../../../middleware/jwt-auth";
+import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
 import { describe, validate } from "../../../openapi/route";
 import { syncLinkRecords } from "../../../services/edge-sync";
 
@@ -47,17 +47,17 @@ export function registerAdvertiser(app: Hono<AppEnv>): void {
       response: AdvertiserSchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("network_admin"),
     validate("param", IdParamSchema),
     validate("json", UpdateAdvertiserBody),
     async (c) => {
-      const caller = requireRole(c, "network_admin");
+      const caller = callerOf(c);
       const body = c.req.valid("json");
       const db = c.var.db();
       const advertiser = await updateAdvertiserOrThrow(db, caller.tenant_id, c.req.valid("param").id, body);
       if (body.status !== undefined) {
         // Suspending (or reinstating) an advertiser changes whether its links count at the edge.
-        await syncLinkRecords(db, c.var.redis, await trackingCodesOfAdvertiser(db, advertiser.id));
+        await syncLinkRecords(db, c.var.redis, await trackingCodesOfAdvertiser(db, advertiser.id), c.var.log);
       }
       return c.json(successBody(advertiser, "Advertiser updated"));
     },
@@ -73,10 +73,10 @@ export function registerAdvertiser(app: Hono<AppEnv>): void {
       response: v.object({ id: v.string(), deleted: v.literal(true) }),
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT"],
     }),
-    requireAuth(),
+    requireAuth("network_admin"),
     validate("param", IdParamSchema),
     async (c) => {
-      const caller = requireRole(c, "network_admin");
+      const caller = callerOf(c);
       const { id } = c.req.valid("param");
       await deleteAdvertiserOrThrow(c.var.db(), caller.tenant_id, id);
       return c.json(successBody({ id, deleted: true as const }, "Advertiser deleted"));

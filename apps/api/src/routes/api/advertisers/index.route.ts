@@ -11,7 +11,7 @@ import {
 import { createAdvertiser, listAdvertisers } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../context";
-import { requireAuth, requireRole } from "../../../middleware/jwt-auth";
+import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
 import { describe, validate } from "../../../openapi/route";
 
 export function registerAdvertisers(app: Hono<AppEnv>): void {
@@ -25,10 +25,10 @@ export function registerAdvertisers(app: Hono<AppEnv>): void {
       response: AdvertiserSchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN"],
     }),
-    requireAuth(),
+    requireAuth("network_admin"),
     validate("json", CreateAdvertiserBody),
     async (c) => {
-      const caller = requireRole(c, "network_admin");
+      const caller = callerOf(c);
       const advertiser = await createAdvertiser(c.var.db(), caller.tenant_id, c.req.valid("json"));
       return c.json(successBody(advertiser, "Advertiser created"), 201);
     },
@@ -43,10 +43,10 @@ export function registerAdvertisers(app: Hono<AppEnv>): void {
       response: pageOf(AdvertiserSchema),
       errors: ["UNAUTHORIZED", "FORBIDDEN"],
     }),
-    requireAuth(),
+    requireAuth("network_admin"),
     validate("query", ListAdvertisersQuery),
     async (c) => {
-      const caller = requireRole(c, "network_admin");
+      const caller = callerOf(c);
       return c.json(successBody(await listAdvertisers(c.var.db(), caller.tenant_id, c.req.valid("query"))));
     },
   );

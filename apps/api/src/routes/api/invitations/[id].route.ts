@@ -4,7 +4,7 @@ import { IdParamSchema, InvitationSchema, successBody } from "@afftrack/core";
 import { revokeInvitationOrThrow } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../context";
-import { requireAuth, requireRole } from "../../../middleware/jwt-auth";
+import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
 import { describe, validate } from "../../../openapi/route";
 
 export function registerInvitation(app: Hono<AppEnv>): void {
@@ -18,10 +18,10 @@ export function registerInvitation(app: Hono<AppEnv>): void {
       response: InvitationSchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("network_admin"),
     validate("param", IdParamSchema),
     async (c) => {
-      const caller = requireRole(c, "network_admin");
+      const caller = callerOf(c);
       const invitation = await revokeInvitationOrThrow(c.var.db(), caller.tenant_id, c.req.valid("param").id);
       return c.json(successBody(invitation, "Invitation revoked"));
     },

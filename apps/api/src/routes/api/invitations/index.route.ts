@@ -12,7 +12,7 @@ import {
 import { createInvitation, listInvitations } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../context";
-import { requireAuth, requireRole } from "../../../middleware/jwt-auth";
+import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
 import { describe, validate } from "../../../openapi/route";
 
 export function registerInvitations(app: Hono<AppEnv>): void {
@@ -29,10 +29,10 @@ export function registerInvitations(app: Hono<AppEnv>): void {
       response: CreatedInvitationSchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT"],
     }),
-    requireAuth(),
+    requireAuth("network_admin"),
     validate("json", CreateInvitationBody),
     async (c) => {
-      const caller = requireRole(c, "network_admin");
+      const caller = callerOf(c);
       const invitation = await createInvitation(c.var.db(), caller, c.req.valid("json"));
       return c.json(successBody(invitation, "Invitation created"), 201);
     },
@@ -47,10 +47,10 @@ export function registerInvitations(app: Hono<AppEnv>): void {
       response: pageOf(InvitationSchema),
       errors: ["UNAUTHORIZED", "FORBIDDEN"],
     }),
-    requireAuth(),
+    requireAuth("network_admin"),
     validate("query", ListInvitationsQuery),
     async (c) => {
-      const caller = requireRole(c, "network_admin");
+      const caller = callerOf(c);
       return c.json(successBody(await listInvitations(c.var.db(), caller.tenant_id, c.req.valid("query"))));
     },
   );

@@ -5,7 +5,7 @@ import { SignedLinkSchema, SignLinkBody, successBody } from "@afftrack/core";
 import { signableLinkOrThrow } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../context";
-import { requireAuth, requireRole } from "../../../middleware/jwt-auth";
+import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
 import { describe, validate } from "../../../openapi/route";
 import { signLink } from "../../../services/signed-links";
 
@@ -30,10 +30,10 @@ export function registerLinkSign(app: Hono<AppEnv>): void {
       },
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "INVALID_OFFER"],
     }),
-    requireAuth(),
+    requireAuth("publisher"),
     validate("json", SignLinkBody),
     async (c) => {
-      const caller = requireRole(c, "publisher");
+      const caller = callerOf(c);
       const body = c.req.valid("json");
       const db = c.var.db();
       const link = await signableLinkOrThrow(db, caller, body.tracking_code);

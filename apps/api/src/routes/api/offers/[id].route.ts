@@ -5,7 +5,7 @@ import { IdParamSchema, OfferSchema, OfferViewSchema, successBody, UpdateOfferBo
 import { archiveOfferOrThrow, getOfferOrThrow, trackingCodesOfOffer, updateOfferOrThrow } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../context";
-import { callerOf, requireAuth, requireRole } from "../../../middleware/jwt-auth";
+import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
 import { describe, validate } from "../../../openapi/route";
 import { syncLinkRecords } from "../../../services/edge-sync";
 
@@ -36,11 +36,11 @@ export function registerOffer(app: Hono<AppEnv>): void {
       response: OfferSchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("network_admin", "advertiser"),
     validate("param", IdParamSchema),
     validate("json", UpdateOfferBody),
     async (c) => {
-      const caller = requireRole(c, "network_admin", "advertiser");
+      const caller = callerOf(c);
       const db = c.var.db();
       const offer = await updateOfferOrThrow(db, caller, c.req.valid("param").id, c.req.valid("json"));
       await syncLinkRecords(db, c.var.redis, await trackingCodesOfOffer(db, offer.id), c.var.log);

@@ -12,7 +12,7 @@ import {
 import { createOffer, listOffers } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../context";
-import { callerOf, requireAuth, requireRole } from "../../../middleware/jwt-auth";
+import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
 import { describe, validate } from "../../../openapi/route";
 
 export function registerOffers(app: Hono<AppEnv>): void {
@@ -28,10 +28,10 @@ export function registerOffers(app: Hono<AppEnv>): void {
       response: OfferSchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("network_admin", "advertiser"),
     validate("json", CreateOfferBody),
     async (c) => {
-      const caller = requireRole(c, "network_admin", "advertiser");
+      const caller = callerOf(c);
       const offer = await createOffer(c.var.db(), caller, c.req.valid("json"));
       return c.json(successBody(offer, "Offer created"), 201);
     },

@@ -12,7 +12,7 @@ import {
 import type { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../../context";
-import { callerOf, requireAuth, requireRole } from "../../../middleware/jwt-auth";
+import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
 import { describe, validate } from "../../../openapi/route";
 import { syncLinkRecords } from "../../../services/edge-sync";
 
@@ -47,17 +47,17 @@ export function registerPublisher(app: Hono<AppEnv>): void {
       response: PublisherSchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT"],
     }),
-    requireAuth(),
+    requireAuth("network_admin"),
     validate("param", IdParamSchema),
     validate("json", UpdatePublisherBody),
     async (c) => {
-      const caller = requireRole(c, "network_admin");
+      const caller = callerOf(c);
       const body = c.req.valid("json");
       const db = c.var.db();
       const publisher = await updatePublisherOrThrow(db, caller.tenant_id, c.req.valid("param").id, body);
       if (body.status !== undefined) {
         // Suspending (or reinstating) a publisher changes whether their links count at the edge.
-        await syncLinkRecords(db, c.var.redis, await trackingCodesOfPublisher(db, publisher.id));
+        await syncLinkRecords(db, c.var.redis, await trackingCodesOfPublisher(db, publisher.id), c.var.log);
       }
       return c.json(successBody(publisher, "Publisher updated"));
     },
@@ -73,10 +73,10 @@ export function registerPublisher(app: Hono<AppEnv>): void {
       response: v.object({ id: v.string(), deleted: v.literal(true) }),
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT"],
     }),
-    requireAuth(),
+    requireAuth("network_admin"),
     validate("param", IdParamSchema),
     async (c) => {
-      const caller = requireRole(c, "network_admin");
+      const caller = callerOf(c);
       const { id } = c.req.valid("param");
       await deletePublisherOrThrow(c.var.db(), caller.tenant_id, id);
       return c.json(successBody({ id, deleted: true as const }, "Publisher deleted"));

@@ -11,7 +11,7 @@ import {
 import { createPublisher, listPublishers } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../context";
-import { requireAuth, requireRole } from "../../../middleware/jwt-auth";
+import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
 import { describe, validate } from "../../../openapi/route";
 
 export function registerPublishers(app: Hono<AppEnv>): void {
@@ -25,10 +25,10 @@ export function registerPublishers(app: Hono<AppEnv>): void {
       response: PublisherSchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "CONFLICT"],
     }),
-    requireAuth(),
+    requireAuth("network_admin"),
     validate("json", CreatePublisherBody),
     async (c) => {
-      const caller = requireRole(c, "network_admin");
+      const caller = callerOf(c);
       const publisher = await createPublisher(c.var.db(), caller.tenant_id, c.req.valid("json"));
       return c.json(successBody(publisher, "Publisher created"), 201);
     },
@@ -43,10 +43,10 @@ export function registerPublishers(app: Hono<AppEnv>): void {
       response: pageOf(PublisherSchema),
       errors: ["UNAUTHORIZED", "FORBIDDEN"],
     }),
-    requireAuth(),
+    requireAuth("network_admin"),
     validate("query", ListPublishersQuery),
     async (c) => {
-      const caller = requireRole(c, "network_admin");
+      const caller = callerOf(c);
       return c.json(successBody(await listPublishers(c.var.db(), caller.tenant_id, c.req.valid("query"))));
     },
   );

@@ -4,7 +4,7 @@ import { ListUsersQuery, pageOf, successBody, UserSchema } from "@afftrack/core"
 import { listUsers } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../context";
-import { requireAuth, requireRole } from "../../../middleware/jwt-auth";
+import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
 import { describe, validate } from "../../../openapi/route";
 
 export function registerUsers(app: Hono<AppEnv>): void {
@@ -17,10 +17,10 @@ export function registerUsers(app: Hono<AppEnv>): void {
       response: pageOf(UserSchema),
       errors: ["UNAUTHORIZED", "FORBIDDEN"],
     }),
-    requireAuth(),
+    requireAuth("network_admin"),
     validate("query", ListUsersQuery),
     async (c) => {
-      const caller = requireRole(c, "network_admin");
+      const caller = callerOf(c);
       return c.json(successBody(await listUsers(c.var.db(), caller.tenant_id, c.req.valid("query"))));
     },
   );

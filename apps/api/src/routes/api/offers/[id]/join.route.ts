@@ -5,7 +5,7 @@ import { IdParamSchema, JoinedOfferSchema, successBody } from "@afftrack/core";
 import { joinOfferOrThrow } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../../context";
-import { requireAuth, requireRole } from "../../../../middleware/jwt-auth";
+import { callerOf, requireAuth } from "../../../../middleware/jwt-auth";
 import { describe, validate } from "../../../../openapi/route";
 import { syncLinkRecords } from "../../../../services/edge-sync";
 import { linkUrls, signLink } from "../../../../services/signed-links";
@@ -37,10 +37,10 @@ export function registerOfferJoin(app: Hono<AppEnv>): void {
       example: EXAMPLE,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("publisher"),
     validate("param", IdParamSchema),
     async (c) => {
-      const caller = requireRole(c, "publisher");
+      const caller = callerOf(c);
       const db = c.var.db();
       const { link, created, offer } = await joinOfferOrThrow(db, caller, c.req.valid("param").id);
       if (created) await syncLinkRecords(db, c.var.redis, [link.tracking_code], c.var.log);
