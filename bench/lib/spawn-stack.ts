@@ -10,6 +10,10 @@ export interface StackProcess {
   edgeUrl: string;
   apiUrl: string;
   databaseUrl: string;
+  /** The stack's Neon SQL-over-HTTP endpoint (`.../sql`). */
+  neonHttpUrl: string;
+  /** Process id of the stack's Node process (for CPU accounting). */
+  pid: number;
   /** True when the workers reach Postgres through PgBouncer. */
   pooled: boolean;
   fixture: Fixture;
@@ -26,12 +30,13 @@ export async function spawnStack(opts: {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout! });
-  const ready = await new Promise<Omit<StackProcess, "stop">>((resolve, reject) => {
+  const ready = await new Promise<Omit<StackProcess, "stop" | "pid">>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`stack process exited with ${code}`)));
     lines.once("line", (line) => resolve(JSON.parse(line)));
   });
   return {
     ...ready,
+    pid: child.pid ?? 0,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once("exit", () => resolve());

@@ -1,19 +1,19 @@
 // bench/postback: seed-signed postbacks end to end through the local stack (API worker in
-// Miniflare, API-key lookup and conversion insert on the real Postgres through the Neon bridge,
-// rate limits and nonces on the real Redis through the Upstash gateway), at full load and at half
-// of the measured maximum; then, in the same run, the bare Postgres insert rate of the same
-// statement through the same driver (Neon serverless Pool over the WebSocket bridge). Prints
-// figures and ratios only; 127.0.0.1 only; bounded by DURATION and COUNT.
+// Miniflare, API-key lookup and conversion insert on the real Postgres through the local Neon
+// SQL-over-HTTP endpoint, rate limits and nonces on the real Redis through the Upstash gateway), at
+// full load and at half of the measured maximum, with the CPU each request cost each process;
+// then, in the same run, the bare insert rate of the same statement through the same path (Neon's
+// HTTP driver and the same endpoint). Prints figures and ratios only; 127.0.0.1 only; bounded by
+// DURATION and COUNT.
 //
 //   pnpm exec tsx bench/postback/run.ts     (DURATION=10 CONNECTIONS=32 COUNT=50000 to change)
 
 import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
 import { newId } from "@afftrack/core";
 import { createDb, insertConversion, type NewConversion } from "@afftrack/db";
 import autocannon from "autocannon";
 import { nodeDb } from "../../packages/devstack/src/fixtures";
-import { startNeonBridge } from "../../packages/devstack/src/neon-bridge";
+import { cpuPerRequest, cpuSnapshot, formatCpu } from "../lib/cpu";
 import { seedSignatureFields } from "../lib/signing";
 import { spawnStack } from "../lib/spawn-stack";
 import { fmt, withTempDatabase } from "../lib/temp-database";
@@ -112,7 +112,9 @@ await withTempDatabase(async (databaseUrl) => {
     const warm = await firePostbacks(stack.apiUrl, postback, { duration: 30, amount: 300 });
 
     progress("max load");
+    const cpuBefore = cpuSnapshot(stack.pid);
     const full = await firePostbacks(stack.apiUrl, postback, { duration: DURATION, amount: COUNT });
+    const cpu = cpuPerRequest(cpuBefore, cpuSnapshot(stack.pid), full.ok);
     const halfRate = Math.max(1, Math.floor(full.rps / 2));
     progress(`half load: ${halfRate}/s`);
     const half = await firePostbacks(stack.apiUrl, postback, {
@@ -132,16 +134,7 @@ await withTempDatabase(async (databaseUrl) => {
     );
 
     progress("bare inserts");
-    // Bare inserts of the same statement through the same driver and bridge.
-    // Node 20 has no global WebSocket; the Neon driver falls back to globalThis.WebSocket.
-    const requireFromDevstack = createRequire(
-      new URL("../../packages/devstack/package.json", import.meta.url),
-    );
-    (globalThis as { WebSocket?: unknown }).WebSocket ??= requireFromDevstack("ws");
-    const target = new URL(databaseUrl);
-    const bridge = await startNeonBridge({
-      allow: [{ host: target.hostname, port: Number(target.port || 5432) }],
-    });
+    // Bare inserts of the same statement through the same path: Neon's HTTP driver, same endpoint.
     const tenant = (
       await db.selectFrom("offers").select("tenant_id").where("id", "=", f.offer_id).executeTakeFirstOrThrow()
     ).tenant_id;
@@ -174,28 +167,14 @@ await withTempDatabase(async (databaseUrl) => {
       sdk_version: null,
       sdk_platform: null,
     });
-    let pooled: { rate: number; done: number };
-    let perConnection: { rate: number; done: number };
+    const http = createDb({ connectionString: databaseUrl, httpEndpoint: stack.neonHttpUrl });
+    let bare: { rate: number; done: number };
     try {
-      const shared = createDb({ connectionString: databaseUrl, wsProxy: bridge.wsProxy, max: CONNECTIONS });
-      try {
-        pooled = await closedLoop(CONNECTIONS, DURATION, COUNT, async () => {
-          await insertConversion(shared.db, row());
-        });
-      } finally {
-        await shared.close();
-      }
-      // What the worker does per request: open a pool, connect, insert, close.
-      perConnection = await closedLoop(CONNECTIONS, DURATION, COUNT, async () => {
-        const handle = createDb({ connectionString: databaseUrl, wsProxy: bridge.wsProxy, max: 1 });
-        try {
-          await insertConversion(handle.db, row());
-        } finally {
-          await handle.close();
-        }
+      bare = await closedLoop(CONNECTIONS, DURATION, COUNT, async () => {
+        await insertConversion(http.db, row());
       });
     } finally {
-      await bridge.close();
+      await http.close();
     }
 
     console.log(
@@ -210,10 +189,9 @@ await withTempDatabase(async (databaseUrl) => {
       );
     line("postbacks, max load", full);
     line(`postbacks, half load (${halfRate}/s)`, half);
-    console.log(`bare insert, pooled (same SQL, Neon Pool over the bridge): ${fmt(pooled.rate)} /s`);
-    console.log(`bare insert, new connection per insert (as the worker):   ${fmt(perConnection.rate)} /s`);
-    console.log(`ratio postbacks / bare pooled insert:          ${fmt(full.rps / pooled.rate, 2)}`);
-    console.log(`ratio postbacks / bare per-connection insert:  ${fmt(full.rps / perConnection.rate, 2)}`);
+    console.log(`bare insert (same SQL, Neon HTTP driver, same endpoint):  ${fmt(bare.rate)} /s`);
+    console.log(`ratio postbacks / bare insert:                 ${fmt(full.rps / bare.rate, 2)}`);
+    console.log(`CPU ms per postback at max load, by process:   ${formatCpu(cpu)}`);
     console.log(`goal: >= 1,000 postbacks/s; p99 < 50 ms at half load`);
     console.log(
       `exactly once: ${warm.ok + full.ok + half.ok} postbacks answered 200 (warm-up included), ${rows} postback rows` +
