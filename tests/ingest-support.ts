@@ -178,3 +178,13 @@ export function seedFields<T extends Record<string, unknown>>(
   const { api_key: _k, advertiser_id: _a, timestamp: _t, nonce: _n, signature: _s, ...fields } = example;
   return fields;
 }
+
+/** Sends until a request is refused (at most 3 s): a change reaches the isolate caches within their TTL. */
+export async function refusedWithin(send: () => Promise<Response>): Promise<Response> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const res = await send();
+    if (res.status !== 200 || Date.now() > deadline) return res;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

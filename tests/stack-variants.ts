@@ -14,6 +14,8 @@ export const STACK_VARIANTS = {
   legacyLinks: { edgeVars: { ALLOW_LEGACY_TRACKING_CODES: "true" } },
   /** Tight hourly rate limit, to test the hourly window. */
   hourlyLimit: { apiVars: { RATE_LIMIT_PER_MINUTE: "100", RATE_LIMIT_PER_HOUR: "5" } },
+  /** Used by one test only, so its Redis round trips can be counted at the gateway. */
+  roundTrips: {},
   /** Redis unreachable behind the gateway. */
   redisDown: { redisUrl: "redis://127.0.0.1:1/0" },
   /** Postgres unreachable behind the Neon endpoints. */

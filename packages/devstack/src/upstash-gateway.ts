@@ -221,6 +221,7 @@ export async function startUpstashGateway(opts: UpstashGatewayOptions): Promise<
   // Hashing both sides gives equal-length buffers, so timingSafeEqual also hides the token length.
   const expectedTokenHash = createHash("sha256").update(opts.token).digest();
   const scripts = new ScriptRewriter();
+  let requests = 0;
 
   const authorized = (header: string | undefined): boolean => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
@@ -247,6 +248,13 @@ export async function startUpstashGateway(opts: UpstashGatewayOptions): Promise<
       sendJson(res, 200, { status: "ok" });
       return;
     }
+    if (req.method === "GET" && path === "/__stats") {
+      // Local-only: how many command requests (round trips) clients made, for tests that assert
+      // a request path's number of Redis round trips. Not counted itself.
+      sendJson(res, 200, { requests });
+      return;
+    }
+    requests++;
     if (req.method !== "POST") {
       sendJson(res, 405, { error: "Method not allowed" });
       return;

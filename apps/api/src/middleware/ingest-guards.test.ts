@@ -17,9 +17,11 @@ import {
   postRaw,
   postSigned,
   postV2,
+  refusedWithin,
   seedSigned,
 } from "../../../../tests/ingest-support";
 import { type SharedTestStack, sharedStack } from "../../../../tests/support";
+import { INGEST_CACHE_TTL_MS } from "../services/isolate-cache";
 
 let stack: SharedTestStack;
 
@@ -69,16 +71,19 @@ describe("API keys", () => {
     expect(await conversionCount(stack, other.advertiser_id)).toBe(0);
   });
 
-  it("refuses a revoked key at once", async () => {
+  it("refuses a revoked key everywhere within the isolate cache's bound", async () => {
     const f = await ingestFixture(stack);
     expect((await postSigned(stack, "/api/postback", f, conversionFields(f))).status).toBe(200);
     expect(await revokeApiKey(stack.db, f.key.id)).toBe(true);
+    const revokedAt = Date.now();
+    const refused = await refusedWithin(() => postSigned(stack, "/api/postback", f, conversionFields(f)));
+    expect(Date.now() - revokedAt).toBeLessThanOrEqual(INGEST_CACHE_TTL_MS + 250);
+    await expectRefused(refused, 401, "INVALID_API_KEY");
     await expectRefused(
       await postSigned(stack, "/api/postback", f, conversionFields(f)),
       401,
       "INVALID_API_KEY",
     );
-    expect(await conversionCount(stack, f.advertiser_id)).toBe(1);
   });
 
   it("keeps both keys valid during a rotation's overlap, and only the new one after it", async () => {
@@ -97,17 +102,16 @@ describe("API keys", () => {
     expect(hours).toBeLessThanOrEqual(24);
     expect((await postSigned(stack, "/api/postback", f, conversionFields(f))).status).toBe(200);
     expect((await postSigned(stack, "/api/postback", next, conversionFields(f))).status).toBe(200);
-    // The overlap ends: the old key is refused, the new one still works.
+    // The overlap ends: the old key is refused (within the isolate cache's bound), the new one works.
     await stack.db
       .updateTable("api_keys")
       .set({ expires_at: sql<Date>`now() - interval '1 second'` })
       .where("id", "=", f.key.id)
       .execute();
-    await expectRefused(
-      await postSigned(stack, "/api/postback", f, conversionFields(f)),
-      401,
-      "INVALID_API_KEY",
-    );
+    const endedAt = Date.now();
+    const refused = await refusedWithin(() => postSigned(stack, "/api/postback", f, conversionFields(f)));
+    expect(Date.now() - endedAt).toBeLessThanOrEqual(INGEST_CACHE_TTL_MS + 250);
+    await expectRefused(refused, 401, "INVALID_API_KEY");
     expect((await postSigned(stack, "/api/postback", next, conversionFields(f))).status).toBe(200);
     // A key past its overlap cannot be rotated again.
     expect(await rotateApiKey(stack.db, f.key.id)).toBeNull();
@@ -357,5 +361,25 @@ describe("bodies", () => {
     expect(badCode.error).toContain('"tracking_code"');
     expect(await conversionCount(stack, f.advertiser_id)).toBe(0);
     expect(await clickCount(stack, f.advertiser_id)).toBe(0);
+  });
+});
+
+describe("Redis round trips", () => {
+  it("costs one round trip per postback: rate-limit windows and nonce claim pipelined together", async () => {
+    const quiet = sharedStack("roundTrips");
+    try {
+      const f = await ingestFixture(quiet);
+      const trips = async () =>
+        ((await (await fetch(`${quiet.redisRestUrl}/__stats`)).json()) as { requests: number }).requests;
+      // The first postback loads the limiter's scripts (EVALSHA misses once, then EVAL).
+      expect((await postSigned(quiet, "/api/postback", f, conversionFields(f))).status).toBe(200);
+      const before = await trips();
+      for (let i = 0; i < 5; i++) {
+        expect((await postSigned(quiet, "/api/postback", f, conversionFields(f))).status).toBe(200);
+      }
+      expect((await trips()) - before).toBe(5);
+    } finally {
+      await quiet.close();
+    }
   });
 });

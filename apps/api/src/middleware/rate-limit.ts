@@ -6,13 +6,11 @@
 import { ApiError } from "@afftrack/core";
 import { Ratelimit } from "@upstash/ratelimit";
 import type { Redis } from "@upstash/redis/cloudflare";
-import type { MiddlewareHandler } from "hono";
-import type { AppContext, AppEnv } from "../context";
-import { apiKeyOf } from "./api-key-auth";
+import type { AppContext } from "../context";
 
 declare module "../context" {
   interface ApiVariables {
-    /** Set by rateLimit(): how many of the request's `cost` units were granted (batch events). */
+    /** Set by the ingest guards: how many of the request's `cost` units were granted (batch events). */
     rateLimitGranted?: number;
   }
 }
@@ -26,7 +24,7 @@ export interface RateLimitOptions {
    * Units this request costs (a batch: one per event). When fewer remain, the request is granted
    * what remains (read it with rateLimitGrantedOf) and refused with 429 only if nothing remains.
    */
-  cost?: (c: AppContext) => number;
+  cost?: number;
   /** Redis key prefix (default "rl:ingest"). */
   prefix?: string;
 }
@@ -79,31 +77,33 @@ function refuse(c: AppContext, windows: readonly Window[]): never {
 }
 
 /**
+ * Takes `cost` units of the key's limits (one atomic check-and-count per unit and window) and sets
+ * the X-RateLimit-* headers; answers how many units were granted, or throws RATE_LIMITED (429 with
+ * Retry-After) when none were, SERVICE_UNAVAILABLE when Redis cannot be reached. Its Redis calls
+ * are issued at once, so they share a round trip with whatever the caller issues beside them.
+ *
  * @example
- * app.post("/api/sdk/batch", apiKeyAuth(), rateLimit({ cost: eventCount }), handler);
+ * const granted = await takeRateLimit(c, apiKeyOf(c), { cost: events.length });
  */
-export function rateLimit(opts: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
+export async function takeRateLimit(
+  c: AppContext,
+  key: { id: string },
+  opts: RateLimitOptions = {},
+): Promise<number> {
   const prefix = opts.prefix ?? "rl:ingest";
-  return async (c, next) => {
-    const key = apiKeyOf(c);
-    const redis = c.get("redis");
-    const perMinute = opts.perMinute ?? c.var.config.rateLimitPerMinute;
-    const perHour = opts.perHour ?? c.var.config.rateLimitPerHour;
-    const minute = limiterFor(redis, prefix, perMinute, "1 m");
-    const hour = limiterFor(redis, prefix, perHour, "1 h");
-    const cost = Math.max(1, Math.trunc(opts.cost?.(c) ?? 1));
-    let granted: number;
-    try {
-      granted =
-        cost === 1 ? await takeOne(c, minute, hour, key.id) : await takeMany(c, minute, hour, key.id, cost);
-    } catch (err) {
-      if (err instanceof ApiError) throw err;
-      c.var.log.error("rate limiter unavailable", err, { key_id: key.id });
-      throw new ApiError("SERVICE_UNAVAILABLE", "Rate limiter unavailable, try again later");
-    }
-    c.set("rateLimitGranted", granted);
-    await next();
-  };
+  const redis = c.var.redis;
+  const minute = limiterFor(redis, prefix, opts.perMinute ?? c.var.config.rateLimitPerMinute, "1 m");
+  const hour = limiterFor(redis, prefix, opts.perHour ?? c.var.config.rateLimitPerHour, "1 h");
+  const cost = Math.max(1, Math.trunc(opts.cost ?? 1));
+  try {
+    return cost === 1
+      ? await takeOne(c, minute, hour, key.id)
+      : await takeMany(c, minute, hour, key.id, cost);
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    c.var.log.error("rate limiter unavailable", err, { key_id: key.id });
+    throw new ApiError("SERVICE_UNAVAILABLE", "Rate limiter unavailable, try again later");
+  }
 }
 
 async function takeOne(c: AppContext, minute: Ratelimit, hour: Ratelimit, id: string): Promise<number> {

@@ -12,9 +12,11 @@ import {
   json,
   postRaw,
   postSigned,
+  refusedWithin,
   seedSigned,
 } from "../../../../tests/ingest-support";
 import { type SharedTestStack, sharedStack } from "../../../../tests/support";
+import { INGEST_CACHE_TTL_MS } from "./isolate-cache";
 
 let stack: SharedTestStack;
 
@@ -209,5 +211,17 @@ describe("duplicates", () => {
       409,
       "DUPLICATE_TRANSACTION",
     );
+  });
+});
+
+describe("offer changes", () => {
+  it("refuses conversions on an offer paused after it was cached, within the isolate cache's bound", async () => {
+    const f = await ingestFixture(stack);
+    expect((await postSigned(stack, "/api/postback", f, conversionFields(f))).status).toBe(200);
+    await stack.db.updateTable("offers").set({ status: "paused" }).where("id", "=", f.offer_id).execute();
+    const pausedAt = Date.now();
+    const refused = await refusedWithin(() => postSigned(stack, "/api/postback", f, conversionFields(f)));
+    expect(Date.now() - pausedAt).toBeLessThanOrEqual(INGEST_CACHE_TTL_MS + 250);
+    await expectRefused(refused, 404, "INVALID_OFFER");
   });
 });

@@ -40,6 +40,7 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import type { Kysely } from "kysely";
 import * as v from "valibot";
 import type { AppContext } from "../context";
+import { createIsolateCache, INGEST_CACHE_TTL_MS } from "./isolate-cache";
 import type { Logger } from "./logger";
 
 export interface IngestDeps {
@@ -183,6 +184,13 @@ async function queuedClick(deps: IngestDeps, clickId: string): Promise<IngestCli
   return parsed.success ? parsed.output : null;
 }
 
+const offers = createIsolateCache<IngestOffer | null>({ ttlMs: INGEST_CACHE_TTL_MS });
+
+/** An advertiser's offer as ingestion sees it; a pause or payout change applies within the cache TTL. */
+function cachedOffer(deps: IngestDeps, advertiserId: string, offerId: string): Promise<IngestOffer | null> {
+  return offers.get(`${advertiserId}:${offerId}`, () => loadOffer(deps.db, { advertiserId, offerId }));
+}
+
 /**
  * Records a conversion once per (advertiser, transaction_id). With a click_id of the same
  * advertiser it is tied to that click's offer and publisher; a click of another advertiser, or an
@@ -203,11 +211,14 @@ export async function recordConversion(
 ): Promise<SdkConversionData> {
   const { input, key } = req;
   const clickId = input.click_id ?? null;
-  const ctx = await loadConversionContext(deps.db, {
-    advertiserId: key.advertiser_id,
-    offerId: input.offer_id,
-    clickId,
-  });
+  // Without a click the offer is all there is to read, and it is served from the isolate cache.
+  const ctx = clickId
+    ? await loadConversionContext(deps.db, {
+        advertiserId: key.advertiser_id,
+        offerId: input.offer_id,
+        clickId,
+      })
+    : { offer: await cachedOffer(deps, key.advertiser_id, input.offer_id), click: null };
   assertOfferActive(ctx.offer);
   if (req.postbackIp !== undefined)
     assertIpAllowed(ctx.offer.postback_ip_allowlist, req.postbackIp, "offer's");
@@ -230,7 +241,7 @@ export async function recordConversion(
   let offer = ctx.offer;
   if (click && click.offer_id !== offer.id) {
     // The click decides the offer; it may be paused by now, but the click was made while it ran.
-    offer = (await loadOffer(deps.db, { advertiserId: key.advertiser_id, offerId: click.offer_id })) ?? offer;
+    offer = (await cachedOffer(deps, key.advertiser_id, click.offer_id)) ?? offer;
     // The money goes to the click's offer, so its postback allowlist is the one that must hold.
     if (req.postbackIp !== undefined) assertIpAllowed(offer.postback_ip_allowlist, req.postbackIp, "offer's");
   }
