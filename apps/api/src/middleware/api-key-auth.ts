@@ -44,14 +44,14 @@ export async function authenticateRequestKey(c: AppContext): Promise<ApiKeyPrinc
   if (fromHeader && fromBody && fromHeader !== fromBody) {
     throw new ApiError("INVALID_API_KEY", "api_key in the body does not match the X-API-Key header");
   }
-  const found = await keys.get(key, () => authenticateApiKey(c.var.db(), key));
+  const found = await keys.get(key, () => authenticateApiKey(c.get("db")(), key));
   // A key that expires while cached is refused at once.
-  if (!found || (found.expires_at && found.expires_at.getTime() <= c.var.services.now())) {
+  if (!found || (found.expires_at && found.expires_at.getTime() <= c.get("services").now())) {
     throw new ApiError("INVALID_API_KEY", "API key not found, revoked or expired");
   }
   const principal = { ...found, presented: key };
   c.set("apiKey", principal);
-  c.var.log.set({ tenant_id: found.tenant_id, key_id: found.id });
+  c.get("log").set({ tenant_id: found.tenant_id, key_id: found.id });
   return principal;
 }
 

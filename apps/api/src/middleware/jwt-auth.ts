@@ -27,7 +27,7 @@ export function requireAuth(...roles: UserRole[]): MiddlewareHandler<AppEnv> {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1]) throw new ApiError("UNAUTHORIZED", "Missing bearer token");
-    const result = await verifyJwt(match[1], c.var.config.jwtSecret);
+    const result = await verifyJwt(match[1], c.get("config").jwtSecret);
     if (!result.ok) {
       throw new ApiError(
         "UNAUTHORIZED",

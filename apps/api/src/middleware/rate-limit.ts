@@ -91,9 +91,9 @@ export async function takeRateLimit(
   opts: RateLimitOptions = {},
 ): Promise<number> {
   const prefix = opts.prefix ?? "rl:ingest";
-  const redis = c.var.redis;
-  const minute = limiterFor(redis, prefix, opts.perMinute ?? c.var.config.rateLimitPerMinute, "1 m");
-  const hour = limiterFor(redis, prefix, opts.perHour ?? c.var.config.rateLimitPerHour, "1 h");
+  const redis = c.get("redis");
+  const minute = limiterFor(redis, prefix, opts.perMinute ?? c.get("config").rateLimitPerMinute, "1 m");
+  const hour = limiterFor(redis, prefix, opts.perHour ?? c.get("config").rateLimitPerHour, "1 h");
   const cost = Math.max(1, Math.trunc(opts.cost ?? 1));
   try {
     return cost === 1
@@ -101,7 +101,7 @@ export async function takeRateLimit(
       : await takeMany(c, minute, hour, key.id, cost);
   } catch (err) {
     if (err instanceof ApiError) throw err;
-    c.var.log.error("rate limiter unavailable", err, { key_id: key.id });
+    c.get("log").error("rate limiter unavailable", err, { key_id: key.id });
     throw new ApiError("SERVICE_UNAVAILABLE", "Rate limiter unavailable, try again later");
   }
 }

@@ -31,13 +31,13 @@ export const requestNonceKey = (keyId: string, nonce: string) => `ingest:nonce:$
 export async function claimNonce(c: AppContext, key: ApiKeyPrincipal, nonce: string): Promise<boolean> {
   let fresh: unknown;
   try {
-    fresh = await c.var.redis.set(requestNonceKey(key.id, nonce), 1, {
+    fresh = await c.get("redis").set(requestNonceKey(key.id, nonce), 1, {
       nx: true,
       ex: REQUEST_NONCE_TTL_SECONDS,
     });
   } catch (err) {
     // Without Redis a replay cannot be ruled out: refuse rather than risk counting money twice.
-    c.var.log.error("nonce check unavailable", err, { key_id: key.id });
+    c.get("log").error("nonce check unavailable", err, { key_id: key.id });
     throw new ApiError("SERVICE_UNAVAILABLE", "Replay protection unavailable, try again later");
   }
   return fresh !== null;
@@ -45,7 +45,10 @@ export async function claimNonce(c: AppContext, key: ApiKeyPrincipal, nonce: str
 
 /** Gives a claimed nonce back (its request was refused before it counted), so a retry may use it. */
 export function releaseNonce(c: AppContext, key: ApiKeyPrincipal, nonce: string): Promise<unknown> {
-  return c.var.redis.del(requestNonceKey(key.id, nonce)).catch(() => undefined);
+  return c
+    .get("redis")
+    .del(requestNonceKey(key.id, nonce))
+    .catch(() => undefined);
 }
 
 /**
@@ -120,7 +123,7 @@ export async function verifyRequestSignature(
     if (!valid) throw new ApiError("INVALID_SIGNATURE", "Invalid signature");
   }
 
-  if (checkRequestTime(timestamp, c.var.services.now(), maxSkewMs) === "expired") {
+  if (checkRequestTime(timestamp, c.get("services").now(), maxSkewMs) === "expired") {
     throw new ApiError("EXPIRED_REQUEST", "Request timestamp is more than 5 minutes off");
   }
   return { nonce };

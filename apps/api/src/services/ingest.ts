@@ -63,7 +63,12 @@ export interface RequestOrigin {
 }
 
 export function ingestDepsOf(c: AppContext): IngestDeps {
-  return { db: c.var.db(), redis: c.var.redis, log: c.var.log, ipHashSecret: c.var.config.ipHashSecret };
+  return {
+    db: c.get("db")(),
+    redis: c.get("redis"),
+    log: c.get("log"),
+    ipHashSecret: c.get("config").ipHashSecret,
+  };
 }
 
 export function requestOriginOf(c: AppContext): RequestOrigin {

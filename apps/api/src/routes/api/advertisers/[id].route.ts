@@ -33,7 +33,7 @@ export function registerAdvertiser(app: Hono<AppEnv>): void {
       const { id } = c.req.valid("param");
       if (caller.role === "publisher") throw new ApiError("FORBIDDEN", "Your role may not do this");
       if (caller.role === "advertiser" && caller.advertiser_id !== id) throw advertiserNotFound();
-      return c.json(successBody(await getAdvertiserOrThrow(c.var.db(), caller.tenant_id, id)));
+      return c.json(successBody(await getAdvertiserOrThrow(c.get("db")(), caller.tenant_id, id)));
     },
   );
 
@@ -53,11 +53,16 @@ export function registerAdvertiser(app: Hono<AppEnv>): void {
     async (c) => {
       const caller = callerOf(c);
       const body = c.req.valid("json");
-      const db = c.var.db();
+      const db = c.get("db")();
       const advertiser = await updateAdvertiserOrThrow(db, caller.tenant_id, c.req.valid("param").id, body);
       if (body.status !== undefined) {
         // Suspending (or reinstating) an advertiser changes whether its links count at the edge.
-        await syncLinkRecords(db, c.var.redis, await trackingCodesOfAdvertiser(db, advertiser.id), c.var.log);
+        await syncLinkRecords(
+          db,
+          c.get("redis"),
+          await trackingCodesOfAdvertiser(db, advertiser.id),
+          c.get("log"),
+        );
       }
       return c.json(successBody(advertiser, "Advertiser updated"));
     },
@@ -78,7 +83,7 @@ export function registerAdvertiser(app: Hono<AppEnv>): void {
     async (c) => {
       const caller = callerOf(c);
       const { id } = c.req.valid("param");
-      await deleteAdvertiserOrThrow(c.var.db(), caller.tenant_id, id);
+      await deleteAdvertiserOrThrow(c.get("db")(), caller.tenant_id, id);
       return c.json(successBody({ id, deleted: true as const }, "Advertiser deleted"));
     },
   );

@@ -29,7 +29,7 @@ export function registerAdvertisers(app: Hono<AppEnv>): void {
     validate("json", CreateAdvertiserBody),
     async (c) => {
       const caller = callerOf(c);
-      const advertiser = await createAdvertiser(c.var.db(), caller.tenant_id, c.req.valid("json"));
+      const advertiser = await createAdvertiser(c.get("db")(), caller.tenant_id, c.req.valid("json"));
       return c.json(successBody(advertiser, "Advertiser created"), 201);
     },
   );
@@ -47,7 +47,9 @@ export function registerAdvertisers(app: Hono<AppEnv>): void {
     validate("query", ListAdvertisersQuery),
     async (c) => {
       const caller = callerOf(c);
-      return c.json(successBody(await listAdvertisers(c.var.db(), caller.tenant_id, c.req.valid("query"))));
+      return c.json(
+        successBody(await listAdvertisers(c.get("db")(), caller.tenant_id, c.req.valid("query"))),
+      );
     },
   );
 }

@@ -21,7 +21,7 @@ export function registerApiKey(app: Hono<AppEnv>): void {
     validate("param", IdParamSchema),
     async (c) => {
       const caller = callerOf(c);
-      const db = c.var.db();
+      const db = c.get("db")();
       const key = await getApiKeyOrThrow(db, caller, c.req.valid("param").id);
       await revokeApiKey(db, key.id, { advertiserId: key.advertiser_id });
       return c.json(successBody(await getApiKeyOrThrow(db, caller, key.id), "API key revoked"));

@@ -31,7 +31,7 @@ export function registerApiKeys(app: Hono<AppEnv>): void {
     validate("json", CreateApiKeyBody),
     async (c) => {
       const caller = callerOf(c);
-      const db = c.var.db();
+      const db = c.get("db")();
       const advertiser_id = await advertiserScopeOrThrow(db, caller, c.req.valid("json").advertiser_id);
       const issued = await createApiKey(db, { tenant_id: caller.tenant_id, advertiser_id });
       const key = await getApiKeyOrThrow(db, caller, issued.id);
@@ -60,7 +60,7 @@ export function registerApiKeys(app: Hono<AppEnv>): void {
     async (c) => {
       const caller = callerOf(c);
       const query = c.req.valid("query");
-      const db = c.var.db();
+      const db = c.get("db")();
       const advertiserId =
         caller.role === "network_admin" && query.advertiser_id === undefined
           ? undefined

@@ -23,11 +23,11 @@ export function registerAuthAcceptInvite(app: Hono<AppEnv>): void {
     validate("json", AcceptInviteBody),
     async (c) => {
       const { password, ...body } = c.req.valid("json");
-      const { user, refresh } = await acceptInvitation(c.var.db(), {
+      const { user, refresh } = await acceptInvitation(c.get("db")(), {
         ...body,
         password_hash: await hashPassword(password),
       });
-      const session = await sessionOf(c.var.config.jwtSecret, user, refresh);
+      const session = await sessionOf(c.get("config").jwtSecret, user, refresh);
       return c.json(successBody(session, "Invitation accepted"), 201);
     },
   );

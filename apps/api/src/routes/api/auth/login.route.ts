@@ -29,13 +29,15 @@ const CLIENT_FAILURE_LIMIT = 50;
  */
 async function failureKeys(c: AppContext, email: string) {
   const ip = c.req.header("cf-connecting-ip") ?? "unknown";
-  const client = await hashIp(c.var.config.ipHashSecret, ip);
+  const client = await hashIp(c.get("config").ipHashSecret, ip);
   return { account: `login:fail:${await sha256Hex(email)}:${client}`, client: `login:fail:client:${client}` };
 }
 
 async function checkLoginThrottle(c: AppContext, email: string) {
   const keys = await failureKeys(c, email);
-  const [account, client] = await c.var.redis.mget<[number | null, number | null]>(keys.account, keys.client);
+  const [account, client] = await c
+    .get("redis")
+    .mget<[number | null, number | null]>(keys.account, keys.client);
   if (Number(account ?? 0) >= LOGIN_FAILURE_LIMIT || Number(client ?? 0) >= CLIENT_FAILURE_LIMIT) {
     throw new ApiError("RATE_LIMITED", "Too many failed logins; try again later");
   }
@@ -43,7 +45,7 @@ async function checkLoginThrottle(c: AppContext, email: string) {
 
 async function recordLoginFailure(c: AppContext, email: string) {
   const keys = await failureKeys(c, email);
-  const p = c.var.redis.pipeline();
+  const p = c.get("redis").pipeline();
   p.incr(keys.account);
   p.expire(keys.account, LOGIN_FAILURE_WINDOW_SECONDS);
   p.incr(keys.client);
@@ -66,7 +68,7 @@ export function registerAuthLogin(app: Hono<AppEnv>): void {
     async (c) => {
       const body = c.req.valid("json");
       await checkLoginThrottle(c, body.email);
-      const db = c.var.db();
+      const db = c.get("db")();
       const row = await findLoginUser(db, body.email);
       // Unknown emails cost one PBKDF2 run too, so timing does not tell which accounts exist.
       const ok = await verifyPassword(body.password, row?.password_hash ?? (await decoyPasswordHash()));
@@ -75,7 +77,7 @@ export function registerAuthLogin(app: Hono<AppEnv>): void {
         throw new ApiError("UNAUTHORIZED", "Invalid email or password");
       }
       const { password_hash: _, ...user } = row;
-      return c.json(successBody(await startSession(db, c.var.config.jwtSecret, user)));
+      return c.json(successBody(await startSession(db, c.get("config").jwtSecret, user)));
     },
   );
 }

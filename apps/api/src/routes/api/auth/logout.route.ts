@@ -19,7 +19,7 @@ export function registerAuthLogout(app: Hono<AppEnv>): void {
     }),
     validate("json", RefreshBody),
     async (c) => {
-      await revokeRefreshToken(c.var.db(), c.req.valid("json").refresh_token);
+      await revokeRefreshToken(c.get("db")(), c.req.valid("json").refresh_token);
       return c.json(successBody({ revoked: true as const }, "Logged out"));
     },
   );

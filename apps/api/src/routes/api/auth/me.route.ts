@@ -20,7 +20,7 @@ export function registerAuthMe(app: Hono<AppEnv>): void {
     requireAuth(),
     async (c) => {
       const caller = callerOf(c);
-      const db = c.var.db();
+      const db = c.get("db")();
       const user = await getSessionUser(db, caller.user_id);
       // A deleted user's token, or one naming another network, is not a session any more.
       if (!user || user.tenant_id !== caller.tenant_id)

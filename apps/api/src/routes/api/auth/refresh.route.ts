@@ -21,7 +21,9 @@ export function registerAuthRefresh(app: Hono<AppEnv>): void {
     validate("json", RefreshBody),
     async (c) => {
       const { refresh_token } = c.req.valid("json");
-      return c.json(successBody(await refreshSession(c.var.db(), c.var.config.jwtSecret, refresh_token)));
+      return c.json(
+        successBody(await refreshSession(c.get("db")(), c.get("config").jwtSecret, refresh_token)),
+      );
     },
   );
 }

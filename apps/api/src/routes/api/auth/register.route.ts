@@ -22,11 +22,11 @@ export function registerAuthRegister(app: Hono<AppEnv>): void {
     validate("json", RegisterBody),
     async (c) => {
       const { password, ...body } = c.req.valid("json");
-      const { user, refresh, network } = await registerNetwork(c.var.db(), {
+      const { user, refresh, network } = await registerNetwork(c.get("db")(), {
         ...body,
         password_hash: await hashPassword(password),
       });
-      const session = await sessionOf(c.var.config.jwtSecret, user, refresh);
+      const session = await sessionOf(c.get("config").jwtSecret, user, refresh);
       return c.json(successBody({ ...session, network }, "Network registered"), 201);
     },
   );

@@ -53,7 +53,7 @@ export function registerConversionStatus(app: Hono<AppEnv>): void {
     validate("json", ConversionStatusBodySchema),
     async (c) => {
       const input = c.req.valid("json");
-      const result = await changeConversionStatus(c.var.db(), {
+      const result = await changeConversionStatus(c.get("db")(), {
         advertiserId: apiKeyOf(c).advertiser_id,
         conversionId: input.conversion_id,
         transactionId: input.transaction_id,

@@ -22,7 +22,11 @@ export function registerInvitation(app: Hono<AppEnv>): void {
     validate("param", IdParamSchema),
     async (c) => {
       const caller = callerOf(c);
-      const invitation = await revokeInvitationOrThrow(c.var.db(), caller.tenant_id, c.req.valid("param").id);
+      const invitation = await revokeInvitationOrThrow(
+        c.get("db")(),
+        caller.tenant_id,
+        c.req.valid("param").id,
+      );
       return c.json(successBody(invitation, "Invitation revoked"));
     },
   );

@@ -33,7 +33,7 @@ export function registerInvitations(app: Hono<AppEnv>): void {
     validate("json", CreateInvitationBody),
     async (c) => {
       const caller = callerOf(c);
-      const invitation = await createInvitation(c.var.db(), caller, c.req.valid("json"));
+      const invitation = await createInvitation(c.get("db")(), caller, c.req.valid("json"));
       return c.json(successBody(invitation, "Invitation created"), 201);
     },
   );
@@ -51,7 +51,9 @@ export function registerInvitations(app: Hono<AppEnv>): void {
     validate("query", ListInvitationsQuery),
     async (c) => {
       const caller = callerOf(c);
-      return c.json(successBody(await listInvitations(c.var.db(), caller.tenant_id, c.req.valid("query"))));
+      return c.json(
+        successBody(await listInvitations(c.get("db")(), caller.tenant_id, c.req.valid("query"))),
+      );
     },
   );
 }

@@ -24,7 +24,7 @@ export function registerLinkSecrets(app: Hono<AppEnv>): void {
     validate("query", ListLinkSecretsQuery),
     async (c) => {
       const caller = callerOf(c);
-      const db = c.var.db();
+      const db = c.get("db")();
       const advertiser_id = await advertiserScopeOrThrow(db, caller, c.req.valid("query").advertiser_id);
       const items = await listLiveSecrets(db, { tenant_id: caller.tenant_id, advertiser_id });
       return c.json(successBody({ items, next_cursor: null }));

@@ -31,13 +31,18 @@ export function registerLinkSecretRotate(app: Hono<AppEnv>): void {
     validate("json", RotateLinkSecretBody),
     async (c) => {
       const caller = callerOf(c);
-      const db = c.var.db();
+      const db = c.get("db")();
       const advertiser_id = await advertiserScopeOrThrow(db, caller, c.req.valid("json").advertiser_id);
       const { current, retiredUntil } = await rotateSecret(db, {
         tenant_id: caller.tenant_id,
         advertiser_id,
       });
-      await syncLinkRecords(db, c.var.redis, await trackingCodesOfAdvertiser(db, advertiser_id), c.var.log);
+      await syncLinkRecords(
+        db,
+        c.get("redis"),
+        await trackingCodesOfAdvertiser(db, advertiser_id),
+        c.get("log"),
+      );
       return c.json(
         successBody(
           {

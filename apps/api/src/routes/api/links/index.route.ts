@@ -22,10 +22,10 @@ export function registerLinks(app: Hono<AppEnv>): void {
     requireAuth(),
     validate("query", ListLinksQuery),
     async (c) => {
-      const page = await listTrackingLinks(c.var.db(), callerOf(c), c.req.valid("query"));
+      const page = await listTrackingLinks(c.get("db")(), callerOf(c), c.req.valid("query"));
       const items = page.items.map(({ created_at, ...link }) => ({
         ...link,
-        ...linkUrls(c.var.config, link),
+        ...linkUrls(c.get("config"), link),
         created_at,
       }));
       return c.json(successBody({ items, next_cursor: page.next_cursor }));

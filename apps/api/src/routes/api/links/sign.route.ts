@@ -35,13 +35,13 @@ export function registerLinkSign(app: Hono<AppEnv>): void {
     async (c) => {
       const caller = callerOf(c);
       const body = c.req.valid("json");
-      const db = c.var.db();
+      const db = c.get("db")();
       const link = await signableLinkOrThrow(db, caller, body.tracking_code);
       const signed = await signLink(
         db,
-        c.var.config,
+        c.get("config"),
         { ...link, tenant_id: caller.tenant_id },
-        { now: c.var.services.now(), ttlMinutes: body.ttl_minutes },
+        { now: c.get("services").now(), ttlMinutes: body.ttl_minutes },
       );
       return c.json(successBody(signed));
     },

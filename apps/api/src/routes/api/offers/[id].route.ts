@@ -22,7 +22,7 @@ export function registerOffer(app: Hono<AppEnv>): void {
     requireAuth(),
     validate("param", IdParamSchema),
     async (c) => {
-      return c.json(successBody(await getOfferOrThrow(c.var.db(), callerOf(c), c.req.valid("param").id)));
+      return c.json(successBody(await getOfferOrThrow(c.get("db")(), callerOf(c), c.req.valid("param").id)));
     },
   );
 
@@ -41,9 +41,9 @@ export function registerOffer(app: Hono<AppEnv>): void {
     validate("json", UpdateOfferBody),
     async (c) => {
       const caller = callerOf(c);
-      const db = c.var.db();
+      const db = c.get("db")();
       const offer = await updateOfferOrThrow(db, caller, c.req.valid("param").id, c.req.valid("json"));
-      await syncLinkRecords(db, c.var.redis, await trackingCodesOfOffer(db, offer.id), c.var.log);
+      await syncLinkRecords(db, c.get("redis"), await trackingCodesOfOffer(db, offer.id), c.get("log"));
       return c.json(successBody(offer, "Offer updated"));
     },
   );
@@ -62,9 +62,9 @@ export function registerOffer(app: Hono<AppEnv>): void {
     requireAuth(),
     validate("param", IdParamSchema),
     async (c) => {
-      const db = c.var.db();
+      const db = c.get("db")();
       const offer = await archiveOfferOrThrow(db, callerOf(c), c.req.valid("param").id);
-      await syncLinkRecords(db, c.var.redis, await trackingCodesOfOffer(db, offer.id), c.var.log);
+      await syncLinkRecords(db, c.get("redis"), await trackingCodesOfOffer(db, offer.id), c.get("log"));
       return c.json(successBody(offer, "Offer archived"));
     },
   );

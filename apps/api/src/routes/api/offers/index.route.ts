@@ -32,7 +32,7 @@ export function registerOffers(app: Hono<AppEnv>): void {
     validate("json", CreateOfferBody),
     async (c) => {
       const caller = callerOf(c);
-      const offer = await createOffer(c.var.db(), caller, c.req.valid("json"));
+      const offer = await createOffer(c.get("db")(), caller, c.req.valid("json"));
       return c.json(successBody(offer, "Offer created"), 201);
     },
   );
@@ -51,7 +51,7 @@ export function registerOffers(app: Hono<AppEnv>): void {
     requireAuth(),
     validate("query", ListOffersQuery),
     async (c) => {
-      return c.json(successBody(await listOffers(c.var.db(), callerOf(c), c.req.valid("query"))));
+      return c.json(successBody(await listOffers(c.get("db")(), callerOf(c), c.req.valid("query"))));
     },
   );
 }

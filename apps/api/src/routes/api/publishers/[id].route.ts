@@ -33,7 +33,7 @@ export function registerPublisher(app: Hono<AppEnv>): void {
       const { id } = c.req.valid("param");
       if (caller.role === "advertiser") throw new ApiError("FORBIDDEN", "Your role may not do this");
       if (caller.role === "publisher" && caller.publisher_id !== id) throw publisherNotFound();
-      return c.json(successBody(await getPublisherOrThrow(c.var.db(), caller.tenant_id, id)));
+      return c.json(successBody(await getPublisherOrThrow(c.get("db")(), caller.tenant_id, id)));
     },
   );
 
@@ -53,11 +53,16 @@ export function registerPublisher(app: Hono<AppEnv>): void {
     async (c) => {
       const caller = callerOf(c);
       const body = c.req.valid("json");
-      const db = c.var.db();
+      const db = c.get("db")();
       const publisher = await updatePublisherOrThrow(db, caller.tenant_id, c.req.valid("param").id, body);
       if (body.status !== undefined) {
         // Suspending (or reinstating) a publisher changes whether their links count at the edge.
-        await syncLinkRecords(db, c.var.redis, await trackingCodesOfPublisher(db, publisher.id), c.var.log);
+        await syncLinkRecords(
+          db,
+          c.get("redis"),
+          await trackingCodesOfPublisher(db, publisher.id),
+          c.get("log"),
+        );
       }
       return c.json(successBody(publisher, "Publisher updated"));
     },
@@ -78,7 +83,7 @@ export function registerPublisher(app: Hono<AppEnv>): void {
     async (c) => {
       const caller = callerOf(c);
       const { id } = c.req.valid("param");
-      await deletePublisherOrThrow(c.var.db(), caller.tenant_id, id);
+      await deletePublisherOrThrow(c.get("db")(), caller.tenant_id, id);
       return c.json(successBody({ id, deleted: true as const }, "Publisher deleted"));
     },
   );

@@ -29,7 +29,7 @@ export function registerPublishers(app: Hono<AppEnv>): void {
     validate("json", CreatePublisherBody),
     async (c) => {
       const caller = callerOf(c);
-      const publisher = await createPublisher(c.var.db(), caller.tenant_id, c.req.valid("json"));
+      const publisher = await createPublisher(c.get("db")(), caller.tenant_id, c.req.valid("json"));
       return c.json(successBody(publisher, "Publisher created"), 201);
     },
   );
@@ -47,7 +47,7 @@ export function registerPublishers(app: Hono<AppEnv>): void {
     validate("query", ListPublishersQuery),
     async (c) => {
       const caller = callerOf(c);
-      return c.json(successBody(await listPublishers(c.var.db(), caller.tenant_id, c.req.valid("query"))));
+      return c.json(successBody(await listPublishers(c.get("db")(), caller.tenant_id, c.req.valid("query"))));
     },
   );
 }

@@ -145,7 +145,7 @@ export function registerSdkBatch(app: Hono<AppEnv>): void {
           if (err instanceof ApiError) results.push(fail(err.code, err.message));
           else {
             // Earlier events are committed; failing the whole batch would invite a resend of them.
-            c.var.log.error("batch event failed", err, { index });
+            c.get("log").error("batch event failed", err, { index });
             results.push(fail("INTERNAL_ERROR", "Internal error"));
           }
         }

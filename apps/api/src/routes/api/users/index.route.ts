@@ -21,7 +21,7 @@ export function registerUsers(app: Hono<AppEnv>): void {
     validate("query", ListUsersQuery),
     async (c) => {
       const caller = callerOf(c);
-      return c.json(successBody(await listUsers(c.var.db(), caller.tenant_id, c.req.valid("query"))));
+      return c.json(successBody(await listUsers(c.get("db")(), caller.tenant_id, c.req.valid("query"))));
     },
   );
 }

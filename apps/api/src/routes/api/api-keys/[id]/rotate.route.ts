@@ -32,7 +32,7 @@ export function registerApiKeyRotate(app: Hono<AppEnv>): void {
     validate("json", RotateApiKeyBody),
     async (c) => {
       const caller = callerOf(c);
-      const db = c.var.db();
+      const db = c.get("db")();
       const old = await getApiKeyOrThrow(db, caller, c.req.valid("param").id);
       const overlapHours = c.req.valid("json").overlap_hours ?? DEFAULT_KEY_OVERLAP_HOURS;
       const issued = await rotateApiKey(db, old.id, { overlapSeconds: overlapHours * 3600 });

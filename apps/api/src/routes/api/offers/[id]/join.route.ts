@@ -41,16 +41,16 @@ export function registerOfferJoin(app: Hono<AppEnv>): void {
     validate("param", IdParamSchema),
     async (c) => {
       const caller = callerOf(c);
-      const db = c.var.db();
+      const db = c.get("db")();
       const { link, created, offer } = await joinOfferOrThrow(db, caller, c.req.valid("param").id);
-      if (created) await syncLinkRecords(db, c.var.redis, [link.tracking_code], c.var.log);
+      if (created) await syncLinkRecords(db, c.get("redis"), [link.tracking_code], c.get("log"));
       const signed = await signLink(
         db,
-        c.var.config,
+        c.get("config"),
         { ...offer, tenant_id: caller.tenant_id, tracking_code: link.tracking_code },
-        { now: c.var.services.now() },
+        { now: c.get("services").now() },
       );
-      const urls = linkUrls(c.var.config, link);
+      const urls = linkUrls(c.get("config"), link);
       return c.json(
         successBody(
           {
