@@ -179,9 +179,12 @@ export function seedFields<T extends Record<string, unknown>>(
   return fields;
 }
 
-/** Sends until a request is refused (at most 3 s): a change reaches the isolate caches within their TTL. */
+/**
+ * Sends until a request is refused, for at most 2 s: the documented bound within which a revoked
+ * key or a paused offer is refused everywhere (the isolate caches hold records for 1 s).
+ */
 export async function refusedWithin(send: () => Promise<Response>): Promise<Response> {
-  const deadline = Date.now() + 3000;
+  const deadline = Date.now() + 2000;
   for (;;) {
     const res = await send();
     if (res.status !== 200 || Date.now() > deadline) return res;

@@ -8,6 +8,7 @@ import * as v from "valibot";
 import type { ApiEnv } from "./config";
 import { createServices } from "./services/factory";
 import { type LinkLookup, refreshLinkRecord } from "./services/link-records";
+import { describeError } from "./services/logger";
 
 export class EdgeService extends WorkerEntrypoint<ApiEnv> {
   /** Cache miss at the edge: read Postgres, refill Redis (best effort), return the record. */
@@ -18,7 +19,7 @@ export class EdgeService extends WorkerEntrypoint<ApiEnv> {
         return await refreshLinkRecord(services.db(), services.redis, by);
       } catch (err) {
         // Redis may be what failed; still answer from Postgres so the visitor is redirected.
-        services.log.warn("link refill failed, serving from postgres", { error: String(err) });
+        services.log.warn("link refill failed, serving from postgres", describeError(err));
         return (await loadLinkRecord(services.db(), by))?.record ?? null;
       }
     } finally {

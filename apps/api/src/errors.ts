@@ -63,8 +63,9 @@ export function respondToError(err: Error, c: Context<AppEnv>): Response {
     if (err.status === 413) return answer("PAYLOAD_TOO_LARGE", message, 413);
   }
   if (err instanceof ConfigError) {
+    // Loud in the logs (which binding is missing), quiet to the caller.
     log.error("api worker misconfigured", err);
-    return answer("INTERNAL_ERROR", err.message, 500);
+    return answer("INTERNAL_ERROR", "Internal error: the worker is misconfigured (see its logs)", 500);
   }
   if (isOutage(err)) {
     log.error("dependency unavailable", err);

@@ -4,6 +4,7 @@
 
 import { type ClickEvent, COUNTED_VERDICTS, FRAUD_VERDICTS } from "@afftrack/core";
 import { type Insertable, type Kysely, sql } from "kysely";
+import { jsonb } from "./conversions";
 import { addToRollups, rollupDay } from "./rollups";
 import type { ClicksTable, Database } from "./schema";
 
@@ -50,8 +51,6 @@ export async function insertClickBatch(db: Kysely<Database>, events: readonly Cl
   `.execute(db);
   return Number(result.rows[0]?.inserted ?? 0);
 }
-
-const jsonb = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
 /** An SDK click as the ingestion service builds it (`created_at` in ms; source is always "sdk"). */
 export type NewSdkClick = Required<

@@ -85,7 +85,9 @@ type JsonColumns = "device_info" | "custom_params" | "metadata";
 export type NewConversion = Omit<Insertable<ConversionsTable>, "created_at" | "updated_at" | JsonColumns> &
   Record<JsonColumns, unknown>;
 
-const jsonb = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+/** A JSON column's parameter: the value as JSON text, or null. */
+export const jsonb = (value: unknown) =>
+  value === null || value === undefined ? null : JSON.stringify(value);
 
 /**
  * Inserts the conversion, its first history entry and (approved and attributed only) its rollup in

@@ -4,8 +4,8 @@
 // Key records are kept in the isolate for INGEST_CACHE_TTL_MS, so a busy key costs no query, and a
 // revoked or expired key is refused everywhere within that bound.
 
-import { ApiError, parseJsonObject } from "@afftrack/core";
-import { type AuthenticatedApiKey, authenticateApiKey } from "@afftrack/db";
+import { ApiError, parseJsonObject, sha256Hex } from "@afftrack/core";
+import { API_KEY_PATTERN, type AuthenticatedApiKey, authenticateApiKey } from "@afftrack/db";
 import type { AppContext } from "../context";
 import { createIsolateCache, INGEST_CACHE_TTL_MS } from "../services/isolate-cache";
 import { rawBodyOf } from "./body-limit";
@@ -44,7 +44,11 @@ export async function authenticateRequestKey(c: AppContext): Promise<ApiKeyPrinc
   if (fromHeader && fromBody && fromHeader !== fromBody) {
     throw new ApiError("INVALID_API_KEY", "api_key in the body does not match the X-API-Key header");
   }
-  const found = await keys.get(key, () => authenticateApiKey(c.get("db")(), key));
+  // A string that cannot be a key is refused without a lookup (and never fills the cache); keys are
+  // cached by their hash, so the cache holds no key and its entries are small.
+  if (!API_KEY_PATTERN.test(key))
+    throw new ApiError("INVALID_API_KEY", "API key not found, revoked or expired");
+  const found = await keys.get(await sha256Hex(key), () => authenticateApiKey(c.get("db")(), key));
   // A key that expires while cached is refused at once.
   if (!found || (found.expires_at && found.expires_at.getTime() <= c.get("services").now())) {
     throw new ApiError("INVALID_API_KEY", "API key not found, revoked or expired");

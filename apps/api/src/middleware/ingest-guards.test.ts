@@ -21,7 +21,6 @@ import {
   seedSigned,
 } from "../../../../tests/ingest-support";
 import { type SharedTestStack, sharedStack } from "../../../../tests/support";
-import { INGEST_CACHE_TTL_MS } from "../services/isolate-cache";
 
 let stack: SharedTestStack;
 
@@ -75,9 +74,7 @@ describe("API keys", () => {
     const f = await ingestFixture(stack);
     expect((await postSigned(stack, "/api/postback", f, conversionFields(f))).status).toBe(200);
     expect(await revokeApiKey(stack.db, f.key.id)).toBe(true);
-    const revokedAt = Date.now();
     const refused = await refusedWithin(() => postSigned(stack, "/api/postback", f, conversionFields(f)));
-    expect(Date.now() - revokedAt).toBeLessThanOrEqual(INGEST_CACHE_TTL_MS + 250);
     await expectRefused(refused, 401, "INVALID_API_KEY");
     await expectRefused(
       await postSigned(stack, "/api/postback", f, conversionFields(f)),
@@ -108,9 +105,7 @@ describe("API keys", () => {
       .set({ expires_at: sql<Date>`now() - interval '1 second'` })
       .where("id", "=", f.key.id)
       .execute();
-    const endedAt = Date.now();
     const refused = await refusedWithin(() => postSigned(stack, "/api/postback", f, conversionFields(f)));
-    expect(Date.now() - endedAt).toBeLessThanOrEqual(INGEST_CACHE_TTL_MS + 250);
     await expectRefused(refused, 401, "INVALID_API_KEY");
     expect((await postSigned(stack, "/api/postback", next, conversionFields(f))).status).toBe(200);
     // A key past its overlap cannot be rotated again.
@@ -306,6 +301,14 @@ describe("bodies", () => {
     });
     expect((await postRaw(stack, "/api/postback", fits, { apiKeyHeader: f.api_key })).status).toBe(200);
     expect(await conversionCount(stack, f.advertiser_id)).toBe(1);
+  });
+
+  it("refuses a body that is not JSON with 415, before looking at the key", async () => {
+    const res = await postRaw(stack, "/api/postback", "offer_id=off_1&amount=10", {
+      apiKeyHeader: `ak_${"x".repeat(40)}`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    await expectRefused(res, 415, "UNSUPPORTED_MEDIA_TYPE");
   });
 
   it("answers malformed JSON with 400 INVALID_PARAMS and rate-limit headers", async () => {

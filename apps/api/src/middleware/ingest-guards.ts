@@ -10,6 +10,7 @@
 import { ApiError, assertIpAllowed, type ErrorCode } from "@afftrack/core";
 import type { MiddlewareHandler } from "hono";
 import type { AppContext, AppEnv } from "../context";
+import { isOutage } from "../errors";
 import { requestOriginOf } from "../services/ingest";
 import { authenticateRequestKey } from "./api-key-auth";
 import { takeRateLimit } from "./rate-limit";
@@ -30,6 +31,10 @@ async function attempt<T>(work: () => T | Promise<T>): Promise<Outcome<T>> {
   } catch (error) {
     return { ok: false, error };
   }
+}
+
+function isRetryable(err: unknown): boolean {
+  return (err instanceof ApiError && err.code === "SERVICE_UNAVAILABLE") || isOutage(err);
 }
 
 /**
@@ -66,7 +71,14 @@ export function ingestGuards(opts: IngestGuardOptions = {}): MiddlewareHandler<A
     if (!signature.ok) throw signature.error;
     if (!claimed.ok) throw claimed.error;
     if (!claimed.value) throw new ApiError("REPLAYED_REQUEST", "Nonce already used");
-    await next();
+    try {
+      await next();
+    } catch (err) {
+      // Told to retry (an outage): the retry must not be refused as a replay. A conversion retried
+      // after all is still caught by its unique transaction_id.
+      if (nonce !== null && isRetryable(err)) c.executionCtx.waitUntil(releaseNonce(c, key, nonce));
+      throw err;
+    }
   };
 }
 

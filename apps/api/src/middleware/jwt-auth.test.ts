@@ -43,7 +43,18 @@ describe("bearer tokens", () => {
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ success: false, code: "FORBIDDEN" });
     expect((await call(stack, "GET", "/api/publishers", { token: net.advertiserToken })).status).toBe(403);
-    // The role is checked before the body: a publisher learns nothing of the offer schema.
+    // The role is checked before the body or the path: a caller learns nothing of an endpoint it may
+    // not use, not even its schema.
+    for (const [method, path, token] of [
+      ["POST", "/api/api-keys", net.publisherToken],
+      ["POST", "/api/link-secrets/rotate", net.publisherToken],
+      ["GET", `/api/advertisers/${net.advertiser_id}`, net.publisherToken],
+      ["GET", `/api/publishers/${net.publisher_id}`, net.advertiserToken],
+      ["DELETE", `/api/offers/${net.offer_id}`, net.publisherToken],
+    ] as const) {
+      const res = await call(stack, method, path, { token, body: method === "GET" ? undefined : { x: 1 } });
+      expect(res.body, `${method} ${path}`).toMatchObject({ code: "FORBIDDEN" });
+    }
     expect(
       (await call(stack, "POST", "/api/offers", { token: net.publisherToken, body: {} })).body,
     ).toMatchObject({

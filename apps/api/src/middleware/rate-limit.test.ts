@@ -1,15 +1,17 @@
 // Per-key rate limits (60/minute, 1,000/hour; configurable): X-RateLimit-* on every response after
 // authentication, the 61st request in a minute refused with 429, batch events counted one by one.
 
+import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   conversionCount,
   conversionFields,
   ingestFixture,
   json,
+  nonce,
   postSigned,
 } from "../../../../tests/ingest-support";
-import { type SharedTestStack, sharedStack } from "../../../../tests/support";
+import { type SharedTestStack, sharedStack, waitFor } from "../../../../tests/support";
 
 let stack: SharedTestStack;
 
@@ -136,6 +138,23 @@ describe("configured limits", () => {
     expect(limitHeaders(last!)).toMatchObject({ limit: "5", remaining: 0 });
     // The reset of an hour window is up to an hour away.
     expect(limitHeaders(last!).reset).toBeLessThanOrEqual(Date.now() / 1000 + 3601);
+  });
+
+  it("gives a rate-limited request's nonce back, so the same signed request can be retried", async () => {
+    const f = await ingestFixture(limited);
+    for (let i = 0; i < 5; i++) {
+      expect((await postSigned(limited, "/api/postback", f, conversionFields(f))).status).toBe(200);
+    }
+    const n = nonce();
+    const refused = await postSigned(limited, "/api/postback", f, conversionFields(f), { nonce: n });
+    expect(refused.status).toBe(429);
+    const redis = new Redis({ url: limited.redisRestUrl, token: limited.redisRestToken });
+    // Given back after the answer (waitUntil): the key goes within moments.
+    await waitFor(
+      async () => (await redis.exists(`ingest:nonce:${f.key.id}:${n}`)) === 0,
+      5000,
+      "nonce released",
+    );
   });
 
   it("never grants concurrent batches of one key more than the limit between them", async () => {

@@ -6,7 +6,7 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 /** Field names never printed, whatever their value (matched case-insensitively, anywhere in the name). */
 const SECRET_FIELD =
-  /secret|token|password|passwd|api[_-]?key|authorization|cookie|signature|(^|[_-])ip($|[_-])|ip_address/i;
+  /secret|token|password|passwd|api[_-]?key|^key$|presented|authorization|cookie|signature|(^|[_-])ip($|[_-])|ip_address/i;
 
 export type LogFields = Record<string, unknown>;
 

@@ -2,6 +2,7 @@
 // IP allowlists and country lists. One definition each, so every endpoint refuses alike.
 
 import * as v from "valibot";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../password";
 
 export const IdSchema = v.pipe(
   v.string(),
@@ -21,8 +22,8 @@ export const EmailSchema = v.pipe(
 );
 export const PasswordSchema = v.pipe(
   v.string(),
-  v.minLength(8, "must be at least 8 characters"),
-  v.maxLength(256, "must be at most 256 characters"),
+  v.minLength(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`),
+  v.maxLength(MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`),
 );
 
 /** A list query: `limit` 1..100 (default 50) and an opaque `cursor`, plus each route's filters. */

@@ -1,7 +1,7 @@
 // /api/advertisers/{id} — read (network admins, or an advertiser user their own), update and
 // delete (network admins). Suspending or reinstating rewrites the edge's link records at once.
 
-import { AdvertiserSchema, ApiError, IdParamSchema, successBody, UpdateAdvertiserBody } from "@afftrack/core";
+import { AdvertiserSchema, IdParamSchema, successBody, UpdateAdvertiserBody } from "@afftrack/core";
 import {
   advertiserNotFound,
   deleteAdvertiserOrThrow,
@@ -26,12 +26,11 @@ export function registerAdvertiser(app: Hono<AppEnv>): void {
       response: AdvertiserSchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("network_admin", "advertiser"),
     validate("param", IdParamSchema),
     async (c) => {
       const caller = callerOf(c);
       const { id } = c.req.valid("param");
-      if (caller.role === "publisher") throw new ApiError("FORBIDDEN", "Your role may not do this");
       if (caller.role === "advertiser" && caller.advertiser_id !== id) throw advertiserNotFound();
       return c.json(successBody(await getAdvertiserOrThrow(c.get("db")(), caller.tenant_id, id)));
     },

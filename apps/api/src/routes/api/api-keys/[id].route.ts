@@ -17,7 +17,7 @@ export function registerApiKey(app: Hono<AppEnv>): void {
       response: ApiKeySchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("network_admin", "advertiser"),
     validate("param", IdParamSchema),
     async (c) => {
       const caller = callerOf(c);

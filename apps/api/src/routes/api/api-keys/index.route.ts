@@ -27,7 +27,7 @@ export function registerApiKeys(app: Hono<AppEnv>): void {
       response: IssuedApiKeySchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("network_admin", "advertiser"),
     validate("json", CreateApiKeyBody),
     async (c) => {
       const caller = callerOf(c);
@@ -55,7 +55,7 @@ export function registerApiKeys(app: Hono<AppEnv>): void {
       response: pageOf(ApiKeySchema),
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("network_admin", "advertiser"),
     validate("query", ListApiKeysQuery),
     async (c) => {
       const caller = callerOf(c);

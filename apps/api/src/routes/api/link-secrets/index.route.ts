@@ -20,7 +20,7 @@ export function registerLinkSecrets(app: Hono<AppEnv>): void {
       response: pageOf(LinkSecretSchema),
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("network_admin", "advertiser"),
     validate("query", ListLinkSecretsQuery),
     async (c) => {
       const caller = callerOf(c);

@@ -27,7 +27,7 @@ export function registerLinkSecretRotate(app: Hono<AppEnv>): void {
       response: RotatedLinkSecretSchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("network_admin", "advertiser"),
     validate("json", RotateLinkSecretBody),
     async (c) => {
       const caller = callerOf(c);

@@ -59,7 +59,7 @@ export function registerOffer(app: Hono<AppEnv>): void {
       response: OfferSchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("network_admin", "advertiser"),
     validate("param", IdParamSchema),
     async (c) => {
       const db = c.get("db")();

@@ -1,7 +1,7 @@
 // /api/publishers/{id} — read (network admins, or a publisher user their own), update and delete
 // (network admins). Suspending or reinstating rewrites the edge's link records at once.
 
-import { ApiError, IdParamSchema, PublisherSchema, successBody, UpdatePublisherBody } from "@afftrack/core";
+import { IdParamSchema, PublisherSchema, successBody, UpdatePublisherBody } from "@afftrack/core";
 import {
   deletePublisherOrThrow,
   getPublisherOrThrow,
@@ -26,12 +26,11 @@ export function registerPublisher(app: Hono<AppEnv>): void {
       response: PublisherSchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("network_admin", "publisher"),
     validate("param", IdParamSchema),
     async (c) => {
       const caller = callerOf(c);
       const { id } = c.req.valid("param");
-      if (caller.role === "advertiser") throw new ApiError("FORBIDDEN", "Your role may not do this");
       if (caller.role === "publisher" && caller.publisher_id !== id) throw publisherNotFound();
       return c.json(successBody(await getPublisherOrThrow(c.get("db")(), caller.tenant_id, id)));
     },

@@ -27,7 +27,7 @@ export function registerApiKeyRotate(app: Hono<AppEnv>): void {
       response: RotatedApiKeySchema,
       errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
     }),
-    requireAuth(),
+    requireAuth("network_admin", "advertiser"),
     validate("param", IdParamSchema),
     validate("json", RotateApiKeyBody),
     async (c) => {
