@@ -12,8 +12,12 @@ export const STACK_VARIANTS = {
   shortLinkCache: { edgeVars: { LINK_CACHE_SECONDS: "1" } },
   /** Unsigned legacy links count (ALLOW_LEGACY_TRACKING_CODES). */
   legacyLinks: { edgeVars: { ALLOW_LEGACY_TRACKING_CODES: "true" } },
-  /** Tight hourly rate limit, to test the hourly window. */
-  hourlyLimit: { apiVars: { RATE_LIMIT_PER_MINUTE: "100", RATE_LIMIT_PER_HOUR: "5" } },
+  /** Tight hourly rate limit, to test the hourly window; and 5 signed links per minute. */
+  hourlyLimit: {
+    apiVars: { RATE_LIMIT_PER_MINUTE: "100", RATE_LIMIT_PER_HOUR: "5", SIGN_LIMIT_PER_MINUTE: "5" },
+  },
+  /** The production registration throttle (5 per client per hour) with a low global ceiling. */
+  registerLimit: { apiVars: { REGISTER_LIMIT_PER_HOUR: "5", REGISTER_LIMIT_GLOBAL_PER_HOUR: "8" } },
   /** Used by one test only, so its Redis round trips can be counted at the gateway. */
   roundTrips: {},
   /** Redis unreachable behind the gateway. */

@@ -23,6 +23,11 @@ export interface ApiEnv {
   /** Ingestion rate limits per API key (defaults 60 and 1000, the seed's); raised for benchmarks. */
   RATE_LIMIT_PER_MINUTE?: string;
   RATE_LIMIT_PER_HOUR?: string;
+  /** Registrations per client per hour (default 5) and for everyone per hour (default 500). */
+  REGISTER_LIMIT_PER_HOUR?: string;
+  REGISTER_LIMIT_GLOBAL_PER_HOUR?: string;
+  /** Links one publisher may sign per minute (default 600). */
+  SIGN_LIMIT_PER_MINUTE?: string;
   /** "debug" | "info" | "warn" | "error" (default "info"). */
   LOG_LEVEL?: string;
 }
@@ -54,6 +59,9 @@ const ConfigSchema = v.object({
   SHORT_LINK_BASE_URL: url("SHORT_LINK_BASE_URL"),
   RATE_LIMIT_PER_MINUTE: positiveInt(60),
   RATE_LIMIT_PER_HOUR: positiveInt(1000),
+  REGISTER_LIMIT_PER_HOUR: positiveInt(5),
+  REGISTER_LIMIT_GLOBAL_PER_HOUR: positiveInt(500),
+  SIGN_LIMIT_PER_MINUTE: positiveInt(600),
   LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
 });
 
@@ -69,6 +77,9 @@ export interface ApiConfig {
   shortLinkBaseUrl: string;
   rateLimitPerMinute: number;
   rateLimitPerHour: number;
+  registerLimitPerHour: number;
+  registerLimitGlobalPerHour: number;
+  signLimitPerMinute: number;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -100,6 +111,9 @@ export function parseConfig(env: ApiEnv): ApiConfig {
     shortLinkBaseUrl: e.SHORT_LINK_BASE_URL,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     rateLimitPerHour: e.RATE_LIMIT_PER_HOUR,
+    registerLimitPerHour: e.REGISTER_LIMIT_PER_HOUR,
+    registerLimitGlobalPerHour: e.REGISTER_LIMIT_GLOBAL_PER_HOUR,
+    signLimitPerMinute: e.SIGN_LIMIT_PER_MINUTE,
     logLevel: e.LOG_LEVEL,
   };
   parsed = { env, config };

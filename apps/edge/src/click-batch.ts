@@ -11,16 +11,21 @@ import {
   clickKey,
   dedupeKey,
   hashIp,
+  hashVisitor,
   MAX_CLICKS_PER_MESSAGE,
   nonceKey,
 } from "@afftrack/core";
-import type { EdgeConfig, EdgeEnv } from "./env";
+import type { EdgeEnv } from "./env";
 import { edgeRedis } from "./link-cache";
 
 export interface PendingClick {
   event: ClickEvent;
   /** Raw visitor IP: hashed here, never stored or queued. */
   ip: string;
+  /** Raw user agent, for the `ip_ua` visitor identity (hashed, never queued in this form). */
+  userAgent: string | null;
+  /** The offer's dedupe rule for this click (see dedupeRuleFor); null: no dedupe. */
+  dedupe: { mode: "ip" | "ip_ua"; seconds: number } | null;
   /** Nonce of a signed link, burned only when the click would count. */
   nonce: string | null;
   nonceTtlSeconds: number;
@@ -35,24 +40,19 @@ const QUEUE_ATTEMPTS = 3;
 const buffer: PendingClick[] = [];
 let leading = false;
 
-export function enqueueClick(
-  env: EdgeEnv,
-  config: EdgeConfig,
-  ctx: ExecutionContext,
-  click: PendingClick,
-): void {
+export function enqueueClick(env: EdgeEnv, ctx: ExecutionContext, click: PendingClick): void {
   buffer.push(click);
   if (leading) return;
   leading = true;
-  ctx.waitUntil(lead(env, config));
+  ctx.waitUntil(lead(env));
 }
 
-async function lead(env: EdgeEnv, config: EdgeConfig): Promise<void> {
+async function lead(env: EdgeEnv): Promise<void> {
   try {
     await new Promise((r) => setTimeout(r, COLLECT_MS));
     while (buffer.length > 0) {
       const batch = buffer.splice(0, MAX_BATCH);
-      await settleClicks(env, config, batch);
+      await settleClicks(env, batch);
     }
   } finally {
     leading = false;
@@ -65,25 +65,30 @@ const counts = (e: ClickEvent) => e.verdict === "valid" || e.verdict === "legacy
  * Bots and refused clicks never burn a nonce, so a link-preview crawler cannot spend a
  * publisher's link before the human clicks it.
  */
-export async function settleClicks(env: EdgeEnv, config: EdgeConfig, batch: PendingClick[]): Promise<void> {
+export async function settleClicks(env: EdgeEnv, batch: PendingClick[]): Promise<void> {
+  const visitors = new Map<PendingClick, string>();
   await Promise.all(
     batch.map(async (c) => {
       c.event.ip_hash = c.ip ? await hashIp(env.IP_HASH_SECRET, c.ip, c.event.created_at) : null;
+      if (c.ip && c.dedupe && counts(c.event)) {
+        visitors.set(c, await hashVisitor(env.IP_HASH_SECRET, c.dedupe.mode, c.ip, c.userAgent));
+      }
     }),
   );
   const redis = edgeRedis(env);
   const checked = batch.filter((c) => counts(c.event));
   if (checked.length > 0) {
+    const slots: Array<{ click: PendingClick; kind: "nonce" | "dedupe" }> = [];
     try {
       const p = redis.pipeline();
-      const slots: Array<{ click: PendingClick; kind: "nonce" | "dedupe" }> = [];
       for (const c of checked) {
         if (c.nonce) {
           p.set(nonceKey(c.nonce), 1, { nx: true, ex: c.nonceTtlSeconds });
           slots.push({ click: c, kind: "nonce" });
         }
-        if (c.event.ip_hash && config.dedupeSeconds > 0) {
-          p.set(dedupeKey(c.event.tracking_code, c.event.ip_hash), 1, { nx: true, ex: config.dedupeSeconds });
+        const visitor = visitors.get(c);
+        if (visitor && c.dedupe) {
+          p.set(dedupeKey(c.event.tracking_code, visitor), 1, { nx: true, ex: c.dedupe.seconds });
           slots.push({ click: c, kind: "dedupe" });
         }
       }
@@ -97,7 +102,9 @@ export async function settleClicks(env: EdgeEnv, config: EdgeConfig, batch: Pend
         } else if (!replayed.has(slot.click)) slot.click.event.verdict = "duplicate";
       });
     } catch (err) {
-      // Without Redis a replay cannot be proven; the clicks are kept and the gap is logged.
+      // Without Redis a replay cannot be proven: the clicks keep their verdict (the visitor was
+      // redirected) but are marked unverified, so conversions on them wait as pending for review.
+      for (const slot of slots) slot.click.event.unverified = true;
       console.warn(
         JSON.stringify({
           msg: "replay/dedupe check skipped: redis unavailable",
@@ -125,6 +132,7 @@ async function rememberClicks(env: EdgeEnv, events: ClickEvent[]): Promise<void>
         tracking_code: e.tracking_code,
         verdict: e.verdict,
         created_at: e.created_at,
+        ...(e.unverified ? { unverified: true } : {}),
       };
       p.set(clickKey(e.click_id), JSON.stringify(attribution), { ex: CLICK_ATTRIBUTION_TTL_SECONDS });
     }

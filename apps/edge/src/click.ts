@@ -1,15 +1,19 @@
-// The redirect: decide the verdict from pure checks, answer the visitor at once, and do the
-// replay check, dedupe and queue send afterwards in waitUntil. The visitor waits only for the
-// link record (usually from the isolate cache).
+// The redirect: decide the verdict from pure checks, queue the click, then answer the visitor, and
+// do the replay check, dedupe and queue send afterwards in waitUntil. The visitor waits only for
+// the link record (usually from the isolate cache). The click is queued before the response is
+// built, so nothing that goes wrong building it can lose the click.
 
 import {
   type ClickEvent,
   checkLinkTime,
-  fillMacros,
+  DEFAULT_SHORT_LINK_POLICY,
+  dedupeRuleFor,
+  fillUrlTemplate,
   isCountryBlocked,
   type LinkRecord,
   MAX_FUTURE_SKEW_MS,
   MAX_LINK_TTL_SECONDS,
+  type MacroValues,
   newClickId,
   type ParsedLinkToken,
   readSubIds,
@@ -19,7 +23,7 @@ import {
 import { enqueueClick } from "./click-batch";
 import type { EdgeConfig, EdgeEnv } from "./env";
 import { getLinkRecord, type LinkLookup } from "./link-cache";
-import { errorPage, geoBlockedPage, notFoundPage, unavailablePage } from "./pages";
+import { errorPage, geoBlockedPage, misconfiguredPage, notFoundPage, unavailablePage } from "./pages";
 import { userAgentInfo } from "./user-agents";
 
 export interface ClickRequest {
@@ -56,8 +60,11 @@ async function initialVerdict(
       }
       return "invalid_signature";
     case "short":
-      // Short links are published by us, not signed by the publisher: they count like legacy links.
-      return "valid";
+      // Short links are not signed: the offer's short_link_policy decides (count_deduped is
+      // enforced by the stricter dedupe rule when the click is settled).
+      return (record.short_link_policy ?? DEFAULT_SHORT_LINK_POLICY) === "do_not_count"
+        ? "not_counted"
+        : "valid";
     default:
       return "invalid_signature";
   }
@@ -72,6 +79,32 @@ function redirect(location: string): Response {
       "referrer-policy": "no-referrer-when-downgrade",
     },
   });
+}
+
+/** The fallback URL filled, if the offer has one that can be used. */
+function toFallback(record: LinkRecord, macros: MacroValues): Response | null {
+  const location = record.fallback_url ? fillUrlTemplate(record.fallback_url, macros) : null;
+  return location ? redirect(location) : null;
+}
+
+/**
+ * Where the visitor goes. A destination that cannot be filled into a URL of its own origin (a
+ * macro in the host of an offer stored before that was refused, a value changing the host, control
+ * characters) sends the visitor to the fallback or an error page, never to a host they chose.
+ */
+function respond(record: LinkRecord, verdict: Verdict, geoBlocked: boolean, macros: MacroValues): Response {
+  if (verdict === "paused") return toFallback(record, macros) ?? unavailablePage();
+  if (geoBlocked) return toFallback(record, macros) ?? geoBlockedPage();
+  const location = fillUrlTemplate(record.destination_url, macros);
+  if (location) return redirect(location);
+  console.error(
+    JSON.stringify({
+      msg: "offer destination unusable, click sent to fallback",
+      offer_id: record.offer_id,
+      tracking_code: record.tracking_code,
+    }),
+  );
+  return toFallback(record, macros) ?? misconfiguredPage();
 }
 
 export async function handleClick(req: ClickRequest): Promise<Response> {
@@ -92,7 +125,8 @@ export async function handleClick(req: ClickRequest): Promise<Response> {
   const cf = request.cf as { country?: string } | undefined;
   const country =
     typeof cf?.country === "string" && /^[A-Z]{2}$/i.test(cf.country) ? cf.country.toUpperCase() : null;
-  const ua = userAgentInfo(request.headers.get("user-agent"));
+  const userAgent = request.headers.get("user-agent");
+  const ua = userAgentInfo(userAgent);
   const ip = request.headers.get("cf-connecting-ip") ?? "";
   const url = new URL(request.url);
   const subs = readSubIds(url.searchParams);
@@ -103,7 +137,7 @@ export async function handleClick(req: ClickRequest): Promise<Response> {
   if (geoBlocked && (verdict === "valid" || verdict === "legacy")) verdict = "geo_blocked";
   if ((verdict === "valid" || verdict === "legacy") && (ua.bot || request.method === "HEAD")) verdict = "bot";
 
-  const macros = {
+  const macros: MacroValues = {
     click_id: clickId,
     timestamp: Math.floor(now / 1000),
     ip,
@@ -116,15 +150,6 @@ export async function handleClick(req: ClickRequest): Promise<Response> {
     offer_id: record.offer_id,
     publisher_id: record.publisher_id,
   };
-
-  let response: Response;
-  if (verdict === "paused") {
-    response = record.fallback_url ? redirect(fillMacros(record.fallback_url, macros)) : unavailablePage();
-  } else if (geoBlocked) {
-    response = record.fallback_url ? redirect(fillMacros(record.fallback_url, macros)) : geoBlockedPage();
-  } else {
-    response = redirect(fillMacros(record.destination_url, macros));
-  }
 
   const event: ClickEvent = {
     v: 1,
@@ -145,9 +170,11 @@ export async function handleClick(req: ClickRequest): Promise<Response> {
     referer: request.headers.get("referer")?.slice(0, 1024) ?? null,
     source: link.kind === "short" ? "short" : "redirect",
   };
-  enqueueClick(env, config, ctx, {
+  enqueueClick(env, ctx, {
     event,
     ip,
+    userAgent,
+    dedupe: dedupeRuleFor(record, link.kind === "short", config.dedupeSeconds),
     nonce: link.kind === "signed" ? link.nonce : null,
     // Remembered until the link could no longer verify under any TTL the offer may be given later
     // (at most 24 h after its timestamp), so raising a TTL cannot revive a spent link.
@@ -159,5 +186,12 @@ export async function handleClick(req: ClickRequest): Promise<Response> {
           )
         : 60,
   });
-  return response;
+  try {
+    return respond(record, verdict, geoBlocked, macros);
+  } catch (err) {
+    console.error(
+      JSON.stringify({ msg: "redirect response failed", offer_id: record.offer_id, error: String(err) }),
+    );
+    return errorPage();
+  }
 }

@@ -1,6 +1,7 @@
 // Link records, fastest source first: the isolate cache (no I/O), one Redis GET, then the API
 // worker over the service binding (Postgres), which also refills Redis. A Redis outage degrades
-// to the service binding instead of failing the redirect.
+// to the service binding instead of failing the redirect. A code the API does not know is
+// remembered in Redis for a while too, so made-up codes cannot each cost a Postgres lookup.
 
 import { type LinkRecord, linkKey, shortKey } from "@afftrack/core";
 import { Redis } from "@upstash/redis/cloudflare";
@@ -16,6 +17,13 @@ const cache = new Map<string, CacheEntry>();
 const pending = new Map<string, Promise<LinkRecord | null>>();
 const CACHE_LIMIT = 10_000;
 const NEGATIVE_CACHE_MS = 5_000;
+/**
+ * What Redis holds, at the record's own key, for a code the API answered "no such link" for. Set
+ * only where no record is (NX), so it never hides a record the API wrote meanwhile, and the API
+ * overwrites it when it writes the link's record (on join or any change).
+ */
+export const UNKNOWN_LINK_MARKER = "unknown";
+export const UNKNOWN_LINK_SECONDS = 30;
 /** How long past its expiry a record may still be served while another request refreshes it. */
 const STALE_GRACE_MS = 10_000;
 /** A waiting request re-arms a timer of its own this often (see followLookup). */
@@ -112,15 +120,29 @@ async function fetchLinkRecord(
 ): Promise<LinkRecord | null> {
   const now = Date.now();
   let record: LinkRecord | null | undefined;
+  let redisUp = false;
   try {
     const raw = await edgeRedis(env).get<string>(key);
-    record = raw ? parseLinkRecord(raw) : null;
+    redisUp = true;
+    if (raw === UNKNOWN_LINK_MARKER) record = null;
+    else record = (raw ? parseLinkRecord(raw) : null) ?? undefined;
   } catch (err) {
     console.warn(JSON.stringify({ msg: "redis unavailable for link lookup", error: String(err) }));
   }
-  if (!record) record = await env.LINKS.resolveLink(by);
+  if (record === undefined) {
+    record = await env.LINKS.resolveLink(by);
+    if (!record && redisUp) await rememberUnknown(env, key);
+  }
 
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(key, { record, expiresAt: now + (record ? cacheMs : Math.min(cacheMs, NEGATIVE_CACHE_MS)) });
   return record;
+}
+
+async function rememberUnknown(env: EdgeEnv, key: string): Promise<void> {
+  try {
+    await edgeRedis(env).set(key, UNKNOWN_LINK_MARKER, { nx: true, ex: UNKNOWN_LINK_SECONDS });
+  } catch (err) {
+    console.warn(JSON.stringify({ msg: "could not remember an unknown link", error: String(err) }));
+  }
 }

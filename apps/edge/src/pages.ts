@@ -35,3 +35,13 @@ export const errorPage = () =>
     status: 503,
     headers: { ...headers, "retry-after": "5" },
   });
+
+/** The offer's destination cannot be used (and it has no usable fallback): the click is still recorded. */
+export const misconfiguredPage = () =>
+  new Response(
+    page("Link unavailable", "This offer's link is not set up correctly. Please try again later."),
+    {
+      status: 502,
+      headers,
+    },
+  );

@@ -14,6 +14,8 @@ export const VERDICTS = [
   "geo_blocked",
   "duplicate",
   "paused",
+  /** A short-link click on an offer whose short_link_policy is `do_not_count`. */
+  "not_counted",
 ] as const;
 
 export type Verdict = (typeof VERDICTS)[number];
@@ -71,6 +73,8 @@ export const ClickEventSchema = v.object({
   sub5: optionalText(255),
   referer: optionalText(1024),
   source: v.picklist(["redirect", "short", "sdk"]),
+  /** Counted while Redis was down: replay and dedupe were not checked (absent: false). */
+  unverified: v.optional(v.boolean()),
 });
 
 export type ClickEvent = v.InferOutput<typeof ClickEventSchema>;

@@ -15,3 +15,18 @@ export function utcDay(now = Date.now()): string {
 export async function hashIp(secret: string, ip: string, now = Date.now()): Promise<string> {
   return (await hmacSha256Hex(secret, `${utcDay(now)}|${ip}`)).slice(0, 32);
 }
+
+/**
+ * The visitor identity for dedupe: a keyed hash of the IP, or of the IP and user agent (so phones
+ * behind one carrier NAT are told apart). Not salted by day, so a window may span midnight; it
+ * lives only as a Redis key that expires with the window, never in Postgres.
+ */
+export async function hashVisitor(
+  secret: string,
+  mode: "ip" | "ip_ua",
+  ip: string,
+  userAgent: string | null,
+): Promise<string> {
+  const identity = mode === "ip" ? `ip|${ip}` : `ip_ua|${ip}|${userAgent ?? ""}`;
+  return (await hmacSha256Hex(secret, `visitor|${identity}`)).slice(0, 32);
+}

@@ -10,6 +10,15 @@ export const SIGNATURE_LENGTH = 16;
 export const DEFAULT_LINK_TTL_SECONDS = 300;
 export const MIN_LINK_TTL_SECONDS = 60;
 export const MAX_LINK_TTL_SECONDS = 86_400;
+
+/**
+ * The longest TTL an offer's links may be signed for, and so how long the edge accepts a link after
+ * its timestamp: the advertiser's maximum when set, else 24 hours (issue 13 #14). A link signed for
+ * less is stamped earlier by the difference, so it expires at the edge when it says it does.
+ */
+export function linkTtlCeiling(offer: { max_link_ttl_seconds?: number | null | undefined }): number {
+  return clampLinkTtl(offer.max_link_ttl_seconds ?? MAX_LINK_TTL_SECONDS);
+}
 /** A link stamped this far in the future is outside its validity window (clock skew allowance). */
 export const MAX_FUTURE_SKEW_MS = 60_000;
 

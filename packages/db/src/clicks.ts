@@ -19,13 +19,14 @@ export async function insertClickBatch(db: Kysely<Database>, events: readonly Cl
         click_id text, created_at bigint, tenant_id text, tracking_code text, offer_id text,
         publisher_id text, advertiser_id text, verdict text, source text, country text, device text,
         os text, browser text, ip_hash text, sub1 text, sub2 text, sub3 text, sub4 text, sub5 text,
-        referer text)
+        referer text, unverified boolean)
     ), ins AS (
       INSERT INTO clicks (click_id, tenant_id, tracking_code, offer_id, publisher_id, advertiser_id,
-        created_at, verdict, source, country, device, os, browser, ip_hash, sub1, sub2, sub3, sub4, sub5, referer)
+        created_at, verdict, source, country, device, os, browser, ip_hash, sub1, sub2, sub3, sub4, sub5, referer,
+        unverified)
       SELECT click_id, tenant_id, tracking_code, offer_id, publisher_id, advertiser_id,
         to_timestamp(created_at / 1000.0), verdict, source, country, device, os, browser, ip_hash,
-        sub1, sub2, sub3, sub4, sub5, referer
+        sub1, sub2, sub3, sub4, sub5, referer, coalesce(unverified, false)
       FROM input
       ON CONFLICT (click_id) DO NOTHING
       RETURNING click_id, tenant_id, tracking_code, offer_id, publisher_id, verdict, created_at, country
@@ -54,7 +55,10 @@ export async function insertClickBatch(db: Kysely<Database>, events: readonly Cl
 
 /** An SDK click as the ingestion service builds it (`created_at` in ms; source is always "sdk"). */
 export type NewSdkClick = Required<
-  Omit<Insertable<ClicksTable>, "created_at" | "source" | "referer" | "inserted_at" | "sdk_meta">
+  Omit<
+    Insertable<ClicksTable>,
+    "created_at" | "source" | "referer" | "inserted_at" | "sdk_meta" | "unverified"
+  >
 > & { created_at: number; sdk_meta: unknown };
 
 /** An SDK click and its rollup, in one statement; counted like a redirect click of the same verdict. */

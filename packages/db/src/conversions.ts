@@ -2,10 +2,10 @@
 // is one statement (or, for a status change, one short transaction) that also keeps stats_daily in
 // step, so a refused or duplicate request changes nothing and a conversion is counted exactly once.
 
-import type { ClickAttribution } from "@afftrack/core";
+import { type ClickAttribution, isIpAllowed } from "@afftrack/core";
 import { type Insertable, type Kysely, sql } from "kysely";
 import { addToRollups, rollupDay } from "./rollups";
-import type { ConversionsTable, Database } from "./schema";
+import type { ConversionAttribution, ConversionsTable, Database } from "./schema";
 
 export interface IngestOffer {
   id: string;
@@ -18,17 +18,31 @@ export interface IngestOffer {
   allowed_countries: string[];
   blocked_countries: string[];
   postback_ip_allowlist: string[];
+  /** 004: a conversion on a click older than this many days is not attributed. */
+  attribution_window_days: number;
+  /** 004: conversions of one event type paid per click. */
+  conversions_per_click: number;
 }
 
 /** A click as attribution needs it (a `clicks` row, or the edge's Redis copy of a queued one). */
-export type IngestClick = Omit<ClickAttribution, "created_at">;
+export type IngestClick = ClickAttribution & {
+  /**
+   * Whether the click's publisher may be credited now: active, and admitted to the click's offer
+   * (public, or listed by a private one). Undefined for a queued click: asked separately.
+   */
+  publisher_eligible?: boolean;
+};
 
 interface OfferRow extends Omit<IngestOffer, "payout_amount"> {
   payout_amount: string;
 }
 
 const OFFER_COLUMNS = sql`o.id, o.tenant_id, o.advertiser_id, o.status, o.payout_type, o.payout_amount,
-  o.currency, o.allowed_countries, o.blocked_countries, o.postback_ip_allowlist`;
+  o.currency, o.allowed_countries, o.blocked_countries, o.postback_ip_allowlist,
+  o.attribution_window_days, o.conversions_per_click`;
+
+/** Whether publisher p may be credited on offer o: active, and admitted to it if it is private. */
+const PUBLISHER_ELIGIBLE = sql`(p.status = 'active' AND (o.visibility = 'public' OR p.id = ANY(o.allowed_publisher_ids)))`;
 
 function toOffer(row: OfferRow): IngestOffer {
   return { ...row, currency: row.currency.trim(), payout_amount: Number(row.payout_amount) };
@@ -42,8 +56,11 @@ export async function loadConversionContext(
   const result = await sql<OfferRow & { click: IngestClick | null }>`
     SELECT ${OFFER_COLUMNS},
       (SELECT to_jsonb(c) FROM (
-         SELECT click_id, tenant_id, advertiser_id, offer_id, publisher_id, tracking_code, verdict
-         FROM clicks WHERE click_id = ${p.clickId}) c) AS click
+         SELECT k.click_id, k.tenant_id, k.advertiser_id, k.offer_id, k.publisher_id, k.tracking_code,
+           k.verdict, k.unverified, (extract(epoch FROM k.created_at) * 1000)::bigint AS created_at,
+           coalesce((SELECT ${PUBLISHER_ELIGIBLE} FROM publishers p, offers o
+             WHERE p.id = k.publisher_id AND o.id = k.offer_id), false) AS publisher_eligible
+         FROM clicks k WHERE k.click_id = ${p.clickId}) c) AS click
     FROM offers o WHERE o.id = ${p.offerId} AND o.advertiser_id = ${p.advertiserId}
   `.execute(db);
   const row = result.rows[0];
@@ -63,20 +80,36 @@ export async function loadOffer(
   return row ? toOffer(row) : null;
 }
 
-/** The offer and the publisher behind a tracking code of that offer (null publisher: not its link). */
+/** Whether a publisher may be credited on an offer now (for a click known only from Redis). */
+export async function isPublisherEligible(
+  db: Kysely<Database>,
+  p: { publisherId: string; offerId: string },
+): Promise<boolean> {
+  const result = await sql<{ eligible: boolean }>`
+    SELECT ${PUBLISHER_ELIGIBLE} AS eligible FROM publishers p, offers o
+    WHERE p.id = ${p.publisherId} AND o.id = ${p.offerId}
+  `.execute(db);
+  return result.rows[0]?.eligible ?? false;
+}
+
+/**
+ * The offer and the publisher behind a tracking code of that offer (null publisher: not its link),
+ * and whether that publisher may be credited (active, admitted to a private offer).
+ */
 export async function loadClickContext(
   db: Kysely<Database>,
   p: { advertiserId: string; offerId: string; trackingCode: string },
-): Promise<{ offer: IngestOffer; publisherId: string | null } | null> {
-  const result = await sql<OfferRow & { publisher_id: string | null }>`
-    SELECT ${OFFER_COLUMNS}, l.publisher_id
+): Promise<{ offer: IngestOffer; publisherId: string | null; publisherEligible: boolean } | null> {
+  const result = await sql<OfferRow & { publisher_id: string | null; publisher_eligible: boolean | null }>`
+    SELECT ${OFFER_COLUMNS}, l.publisher_id, ${PUBLISHER_ELIGIBLE} AS publisher_eligible
     FROM offers o LEFT JOIN tracking_links l ON l.offer_id = o.id AND l.tracking_code = ${p.trackingCode}
+      LEFT JOIN publishers p ON p.id = l.publisher_id
     WHERE o.id = ${p.offerId} AND o.advertiser_id = ${p.advertiserId}
   `.execute(db);
   const row = result.rows[0];
   if (!row) return null;
-  const { publisher_id, ...offer } = row;
-  return { offer: toOffer(offer), publisherId: publisher_id };
+  const { publisher_id, publisher_eligible, ...offer } = row;
+  return { offer: toOffer(offer), publisherId: publisher_id, publisherEligible: publisher_eligible === true };
 }
 
 type JsonColumns = "device_info" | "custom_params" | "metadata";
@@ -93,26 +126,48 @@ export const jsonb = (value: unknown) =>
  * Inserts the conversion, its first history entry and (approved and attributed only) its rollup in
  * one statement. Returns null when (advertiser_id, transaction_id) already exists: the unique index
  * decides, so concurrent duplicates cannot both succeed.
+ *
+ * A conversion attributed to a click takes one of the click's slots for its event type first
+ * (`click_conversion_slots`, at most `conversionsPerClick` transaction ids). The slot is an upsert
+ * whose condition reads only the locked row, so concurrent conversions on one click are granted
+ * exactly the cap; beyond it the conversion is recorded as `click_cap_reached`, credited to no one.
  */
 export async function insertConversion(
   db: Kysely<Database>,
   c: NewConversion,
-): Promise<{ id: string; created_at: Date } | null> {
-  const result = await sql<{ id: string; created_at: Date }>`
-    WITH ins AS (
-      INSERT INTO conversions (id, tenant_id, advertiser_id, offer_id, transaction_id, click_id,
+  opts: { conversionsPerClick: number | null } = { conversionsPerClick: null },
+): Promise<{ id: string; created_at: Date; attribution: ConversionAttribution } | null> {
+  const capped = c.click_id !== null && c.click_id !== undefined && opts.conversionsPerClick !== null;
+  const eventType = c.event_type ?? "conversion";
+  const result = await sql<{ id: string; created_at: Date; attribution: ConversionAttribution }>`
+    WITH slot AS (
+      INSERT INTO click_conversion_slots AS s (click_id, event_type, tenant_id, transaction_ids)
+      SELECT ${c.click_id}, ${eventType}, ${c.tenant_id}, ARRAY[${c.transaction_id}::text]
+      WHERE ${capped} AND NOT EXISTS (SELECT 1 FROM conversions
+        WHERE advertiser_id = ${c.advertiser_id} AND transaction_id = ${c.transaction_id})
+      ON CONFLICT (click_id, event_type) DO UPDATE SET transaction_ids = s.transaction_ids || excluded.transaction_ids
+      WHERE cardinality(s.transaction_ids) < ${opts.conversionsPerClick ?? 0}::int
+        AND NOT (${c.transaction_id}::text = ANY(s.transaction_ids))
+      RETURNING 1
+    ), granted AS (
+      SELECT (NOT ${capped} OR EXISTS (SELECT 1 FROM slot)) AS ok
+    ), ins AS (
+      INSERT INTO conversions (id, tenant_id, advertiser_id, offer_id, transaction_id, event_type, click_id,
         publisher_id, tracking_code, click_verdict, reported_click_id, attribution, status, amount,
         currency, payout, payout_currency, revenue_in_rollup, payout_in_rollup, source, api_key_id,
         user_id, device_info, custom_params, metadata, sdk_version, sdk_platform)
-      VALUES (${c.id}, ${c.tenant_id}, ${c.advertiser_id}, ${c.offer_id}, ${c.transaction_id},
-        ${c.click_id}, ${c.publisher_id}, ${c.tracking_code}, ${c.click_verdict}, ${c.reported_click_id},
-        ${c.attribution}, ${c.status}, ${c.amount}, ${c.currency}, ${c.payout}, ${c.payout_currency},
+      SELECT ${c.id}, ${c.tenant_id}, ${c.advertiser_id}, ${c.offer_id}, ${c.transaction_id}, ${eventType},
+        CASE WHEN g.ok THEN ${c.click_id} END, CASE WHEN g.ok THEN ${c.publisher_id} END,
+        CASE WHEN g.ok THEN ${c.tracking_code} END, ${c.click_verdict}, ${c.reported_click_id},
+        CASE WHEN g.ok THEN ${c.attribution} ELSE 'click_cap_reached' END, ${c.status}, ${c.amount},
+        ${c.currency}, CASE WHEN g.ok THEN ${c.payout}::numeric ELSE 0 END, ${c.payout_currency},
         ${c.revenue_in_rollup}, ${c.payout_in_rollup}, ${c.source}, ${c.api_key_id}, ${c.user_id},
         ${jsonb(c.device_info)}::jsonb, ${jsonb(c.custom_params)}::jsonb, ${jsonb(c.metadata)}::jsonb,
-        ${c.sdk_version}, ${c.sdk_platform})
+        ${c.sdk_version}, ${c.sdk_platform}
+      FROM granted g
       ON CONFLICT (advertiser_id, transaction_id) DO NOTHING
       RETURNING id, tenant_id, offer_id, publisher_id, status, amount, payout, revenue_in_rollup,
-        payout_in_rollup, created_at
+        payout_in_rollup, created_at, attribution
     ), hist AS (
       INSERT INTO conversion_status_history (conversion_id, tenant_id, from_status, to_status, source)
       SELECT id, tenant_id, NULL, status, ${c.source} FROM ins
@@ -126,7 +181,8 @@ export async function insertConversion(
       )}
       RETURNING 1
     )
-    SELECT id, created_at, (SELECT count(*) FROM hist) AS history, (SELECT count(*) FROM stats) AS rollups
+    SELECT id, created_at, attribution, (SELECT count(*) FROM hist) AS history,
+      (SELECT count(*) FROM stats) AS rollups
     FROM ins
   `.execute(db);
   return result.rows[0] ?? null;
@@ -136,6 +192,7 @@ type Status = ConversionsTable["status"];
 
 export type StatusChangeResult =
   | { kind: "not_found" }
+  | { kind: "ip_not_allowed"; id: string }
   | { kind: "unchanged"; id: string; transaction_id: string; status: Status }
   | { kind: "invalid_transition"; id: string; transaction_id: string; from: Status; to: Status }
   | { kind: "changed"; id: string; transaction_id: string; from: Status; to: Status };
@@ -160,6 +217,8 @@ export async function changeConversionStatus(
     to: Status;
     reason?: string | null;
     source: string;
+    /** The caller's IP: it must be inside the conversion's offer's postback allowlist, if it has one. */
+    clientIp: string | null;
   },
 ): Promise<StatusChangeResult> {
   return db.transaction().execute(async (tx) => {
@@ -177,12 +236,22 @@ export async function changeConversionStatus(
         "revenue_in_rollup",
         "payout_in_rollup",
         "created_at",
+        (eb) =>
+          eb
+            .selectFrom("offers")
+            .select("offers.postback_ip_allowlist")
+            .whereRef("offers.id", "=", "conversions.offer_id")
+            .as("offer_allowlist"),
       ])
       .where("advertiser_id", "=", p.advertiserId);
     if (p.conversionId) q = q.where("id", "=", p.conversionId);
     if (p.transactionId) q = q.where("transaction_id", "=", p.transactionId);
     const row = await q.forUpdate().executeTakeFirst();
     if (!row) return { kind: "not_found" };
+    const allowlist = row.offer_allowlist ?? [];
+    if (allowlist.length > 0 && !(p.clientIp && isIpAllowed(p.clientIp, allowlist))) {
+      return { kind: "ip_not_allowed", id: row.id };
+    }
     const base = { id: row.id, transaction_id: row.transaction_id };
     if (row.status === p.to) return { kind: "unchanged", ...base, status: row.status };
     if (!ALLOWED_STATUS_CHANGES[row.status]?.includes(p.to)) {

@@ -1,7 +1,13 @@
 // Link-signing secrets per advertiser. Rotation keeps the old secret valid long enough that no
 // live link breaks, and new links are signed with a secret only once every edge isolate can know it.
 
-import { DEFAULT_LINK_TTL_SECONDS, type LinkSecret, newId, randomBase62 } from "@afftrack/core";
+import {
+  DEFAULT_LINK_TTL_SECONDS,
+  type LinkSecret,
+  MAX_LINK_TTL_SECONDS,
+  newId,
+  randomBase62,
+} from "@afftrack/core";
 import { type ExpressionBuilder, type Kysely, sql } from "kysely";
 import type { Database } from "./schema";
 
@@ -71,7 +77,8 @@ export async function rotateSecret(
       .executeTakeFirst();
     const ttl = await tx
       .selectFrom("offers")
-      .select((eb) => eb.fn.max("link_ttl_seconds").as("max_ttl"))
+      // Links are accepted for the offer's TTL ceiling (max_link_ttl_seconds, else 24 hours).
+      .select(sql<number | null>`max(coalesce(max_link_ttl_seconds, ${MAX_LINK_TTL_SECONDS}))`.as("max_ttl"))
       .where("advertiser_id", "=", owner.advertiser_id)
       .executeTakeFirst();
     const maxTtl = Math.max(Number(ttl?.max_ttl ?? 0), DEFAULT_LINK_TTL_SECONDS);

@@ -3,9 +3,9 @@
 
 import {
   ApiError,
-  clampLinkTtl,
   type LinkRecord,
   type ListLinksInput,
+  linkTtlCeiling,
   newId,
   newShortCode,
   newTrackingCode,
@@ -55,6 +55,12 @@ export async function loadLinkRecord(
       "o.allowed_countries",
       "o.blocked_countries",
       "o.link_ttl_seconds",
+      "o.max_link_ttl_seconds",
+      "o.visibility",
+      "o.allowed_publisher_ids",
+      "o.short_link_policy",
+      "o.dedupe_mode",
+      "o.dedupe_window_seconds",
     ])
     .$if("trackingCode" in by, (q) =>
       q.where("l.tracking_code", "=", (by as { trackingCode: string }).trackingCode),
@@ -84,15 +90,25 @@ export async function loadLinkRecord(
       offer_id: row.offer_id,
       publisher_id: row.publisher_id,
       advertiser_id: row.advertiser_id,
-      // A suspended advertiser or publisher stops counting like a paused offer.
+      // A suspended advertiser or publisher, or a publisher no longer admitted to a private offer,
+      // stops counting like a paused offer.
       status:
-        row.advertiser_status === "suspended" || row.publisher_status === "suspended" ? "paused" : row.status,
+        row.advertiser_status === "suspended" ||
+        row.publisher_status === "suspended" ||
+        (row.visibility === "private" && !row.allowed_publisher_ids.includes(row.publisher_id))
+          ? "paused"
+          : row.status,
       destination_url: row.destination_url,
       fallback_url: row.fallback_url,
       allowed_countries: row.allowed_countries.map((c) => c.toUpperCase()),
       blocked_countries: row.blocked_countries.map((c) => c.toUpperCase()),
-      link_ttl_seconds: clampLinkTtl(row.link_ttl_seconds),
+      // How long the edge accepts a link after its timestamp: the offer's TTL ceiling (links signed
+      // for less are stamped earlier by the difference, services/signed-links.ts).
+      link_ttl_seconds: linkTtlCeiling(row),
       secrets: secrets.map((s) => s.secret),
+      short_link_policy: row.short_link_policy,
+      dedupe_mode: row.dedupe_mode,
+      dedupe_window_seconds: row.dedupe_window_seconds,
     },
     maxAgeSeconds: maxAge,
   };
@@ -136,7 +152,12 @@ export interface JoinedLink {
   link: { id: string; tracking_code: string; short_code: string | null };
   /** False when the publisher had joined before: the same link comes back. */
   created: boolean;
-  offer: { advertiser_id: string; destination_url: string; link_ttl_seconds: number };
+  offer: {
+    advertiser_id: string;
+    destination_url: string;
+    link_ttl_seconds: number;
+    max_link_ttl_seconds: number | null;
+  };
 }
 
 /** A publisher joins an offer open to them: their tracking link on it, made on the first join. */
@@ -149,7 +170,13 @@ export async function joinOfferOrThrow(
   const offer = await openToPublisher(
     db
       .selectFrom("offers as o")
-      .select(["o.id", "o.advertiser_id", "o.destination_url", "o.link_ttl_seconds"]),
+      .select([
+        "o.id",
+        "o.advertiser_id",
+        "o.destination_url",
+        "o.link_ttl_seconds",
+        "o.max_link_ttl_seconds",
+      ]),
     caller,
   )
     .where("o.id", "=", offerId)
@@ -199,7 +226,12 @@ export async function signableLinkOrThrow(
   db: Kysely<Database>,
   caller: CallerScope,
   trackingCode: string,
-): Promise<{ tracking_code: string; advertiser_id: string; link_ttl_seconds: number }> {
+): Promise<{
+  tracking_code: string;
+  advertiser_id: string;
+  link_ttl_seconds: number;
+  max_link_ttl_seconds: number | null;
+}> {
   const publisherId = caller.publisher_id as string;
   const link = await linksWithOwners(db)
     .select([
@@ -207,6 +239,7 @@ export async function signableLinkOrThrow(
       "o.advertiser_id",
       "o.status",
       "o.link_ttl_seconds",
+      "o.max_link_ttl_seconds",
       "o.visibility",
       "o.allowed_publisher_ids",
       "a.status as advertiser_status",

@@ -4,10 +4,13 @@
 import {
   ApiError,
   type CreateOfferInput,
+  type DedupeMode,
   type ListOffersInput,
+  linkTtlCeiling,
   newId,
   type Offer,
   type PublisherOffer,
+  type ShortLinkPolicy,
   type UpdateOfferInput,
 } from "@afftrack/core";
 import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
@@ -30,9 +33,15 @@ const FIELDS = [
   "allowed_countries",
   "blocked_countries",
   "link_ttl_seconds",
+  "max_link_ttl_seconds",
   "visibility",
   "allowed_publisher_ids",
   "postback_ip_allowlist",
+  "attribution_window_days",
+  "conversions_per_click",
+  "short_link_policy",
+  "dedupe_mode",
+  "dedupe_window_seconds",
   "created_at",
   "updated_at",
 ] as const;
@@ -52,9 +61,15 @@ interface OfferRow {
   allowed_countries: string[];
   blocked_countries: string[];
   link_ttl_seconds: number;
+  max_link_ttl_seconds: number | null;
   visibility: "public" | "private";
   allowed_publisher_ids: string[];
   postback_ip_allowlist: string[];
+  attribution_window_days: number;
+  conversions_per_click: number;
+  short_link_policy: ShortLinkPolicy;
+  dedupe_mode: DedupeMode;
+  dedupe_window_seconds: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -75,6 +90,9 @@ function shared(row: OfferRow) {
     allowed_countries: row.allowed_countries,
     blocked_countries: row.blocked_countries,
     link_ttl_seconds: row.link_ttl_seconds,
+    max_link_ttl_seconds: row.max_link_ttl_seconds,
+    attribution_window_days: row.attribution_window_days,
+    conversions_per_click: row.conversions_per_click,
   };
 }
 
@@ -86,6 +104,9 @@ function toOffer(row: OfferRow): Offer {
     visibility: row.visibility,
     allowed_publisher_ids: row.allowed_publisher_ids,
     postback_ip_allowlist: row.postback_ip_allowlist,
+    short_link_policy: row.short_link_policy,
+    dedupe_mode: row.dedupe_mode,
+    dedupe_window_seconds: row.dedupe_window_seconds,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
@@ -270,8 +291,9 @@ export async function updateOfferOrThrow(
       .where("o.tenant_id", "=", caller.tenant_id)
       .returning(COLUMNS)
       .executeTakeFirstOrThrow();
-    if (input.link_ttl_seconds !== undefined && input.link_ttl_seconds > before.link_ttl_seconds) {
-      await extendRetiringSecrets(tx, before.advertiser_id, input.link_ttl_seconds);
+    // Links are accepted for the offer's TTL ceiling: when it grows, retiring secrets must too.
+    if (linkTtlCeiling(row) > linkTtlCeiling(before)) {
+      await extendRetiringSecrets(tx, before.advertiser_id, linkTtlCeiling(row));
     }
     return toOffer(row);
   });

@@ -21,7 +21,24 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-const TIMESTAMP = /^(\d{4})-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(?:Z|[+-](\d{2})(?::?(\d{2}))?)$/;
+/** Ids are the API's own (`IdSchema`): anything else, NUL included, never reaches Postgres. */
+const CURSOR_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A timestamp Postgres accepts: a real calendar day (not Feb 30), year 1+, offset within ±15:59. */
+function isPostgresTimestamp(t: string): boolean {
+  const m = TIMESTAMP.exec(t);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as number[];
+  const offsetHours = Number(m[8] ?? 0);
+  const offsetMinutes = Number(m[9] ?? 0);
+  if (!year || !month || !day || month > 12 || hour! > 23 || minute! > 59 || second! > 59) return false;
+  if (offsetHours > 15 || offsetMinutes > 59) return false;
+  const probe = new Date(Date.UTC(2000, month - 1, day));
+  probe.setUTCFullYear(year);
+  return probe.getUTCDate() === day && probe.getUTCMonth() === month - 1;
+}
 
 export function decodeCursor(cursor: string | undefined): Cursor | null {
   if (!cursor) return null;
@@ -31,8 +48,7 @@ export function decodeCursor(cursor: string | undefined): Cursor | null {
     if (Array.isArray(json) && typeof json[0] === "string" && typeof json[1] === "string") {
       // A full timestamp as Postgres prints it, in a year Postgres accepts (Date.parse also
       // takes "1" or year 0000, which Postgres then refuses).
-      const m = TIMESTAMP.exec(json[0]);
-      if (m && Number(m[1]) >= 1 && !Number.isNaN(Date.parse(json[0])) && json[1].length <= 64) {
+      if (isPostgresTimestamp(json[0]) && CURSOR_ID.test(json[1])) {
         return { t: json[0], id: json[1] };
       }
     }

@@ -1,5 +1,6 @@
 // Kysely table types; they mirror migrations/ and are the only place column names are spelled.
 
+import type { DedupeMode, ShortLinkPolicy } from "@afftrack/core";
 import type { ColumnType, Generated } from "kysely";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -65,6 +66,16 @@ export interface OffersTable {
   visibility: ColumnType<"public" | "private", "public" | "private" | undefined>;
   allowed_publisher_ids: ColumnType<string[], string[] | undefined>;
   postback_ip_allowlist: ColumnType<string[], string[] | undefined>;
+  /** 004-attribution-rules: conversions on clicks older than this are not attributed (1–365). */
+  attribution_window_days: ColumnType<number, number | undefined>;
+  /** 004-attribution-rules: conversions paid per click and event type (1–100). */
+  conversions_per_click: ColumnType<number, number | undefined>;
+  /** 005-edge-rules: what a short-link click counts as, and who is the same visitor for dedupe. */
+  short_link_policy: ColumnType<ShortLinkPolicy, ShortLinkPolicy | undefined>;
+  dedupe_mode: ColumnType<DedupeMode, DedupeMode | undefined>;
+  dedupe_window_seconds: ColumnType<number, number | undefined>;
+  /** 006-link-ttl: the advertiser's maximum link TTL (null: the seed's 24 hours). */
+  max_link_ttl_seconds: ColumnType<number | null, number | null | undefined>;
 }
 
 /** 003-management: rotating refresh tokens (stored hashed). */
@@ -153,6 +164,8 @@ export interface ClicksTable {
   sdk_version: ColumnType<string | null, string | null | undefined, string | null>;
   sdk_platform: ColumnType<string | null, string | null | undefined, string | null>;
   sdk_meta: ColumnType<unknown, string | null | undefined, string | null>;
+  /** 005-edge-rules: counted while Redis was down (replay and dedupe unchecked). */
+  unverified: ColumnType<boolean, boolean | undefined>;
 }
 
 export interface FraudEventsTable {
@@ -186,7 +199,13 @@ export type ConversionAttribution =
   | "click_not_found"
   | "click_of_other_advertiser"
   /** The click exists but was not counted (expired, replay, bot, ...): recorded, paid to no one. */
-  | "click_not_counted";
+  | "click_not_counted"
+  /** 004: the click is older than the offer's attribution window. */
+  | "click_too_old"
+  /** 004: the click already has the offer's conversions_per_click of this event type. */
+  | "click_cap_reached"
+  /** 004: the click's publisher is suspended or no longer admitted to the (private) offer. */
+  | "publisher_not_eligible";
 
 /** 002-ingestion: one row per advertiser and transaction_id (unique index). */
 export interface ConversionsTable {
@@ -195,6 +214,8 @@ export interface ConversionsTable {
   advertiser_id: string;
   offer_id: string;
   transaction_id: string;
+  /** 004-attribution-rules: the per-click cap counts conversions per event type. */
+  event_type: ColumnType<string, string | undefined>;
   click_id: string | null;
   publisher_id: string | null;
   tracking_code: string | null;
@@ -231,6 +252,14 @@ export interface ConversionStatusHistoryTable {
   changed_at: Timestamp;
 }
 
+/** 004-attribution-rules: the transactions that took a click's conversion slots, per event type. */
+export interface ClickConversionSlotsTable {
+  click_id: string;
+  event_type: string;
+  tenant_id: string;
+  transaction_ids: string[];
+}
+
 export interface Database {
   tenants: TenantsTable;
   advertisers: AdvertisersTable;
@@ -245,6 +274,7 @@ export interface Database {
   stats_daily: StatsDailyTable;
   conversions: ConversionsTable;
   conversion_status_history: ConversionStatusHistoryTable;
+  click_conversion_slots: ClickConversionSlotsTable;
   refresh_tokens: RefreshTokensTable;
   invitations: InvitationsTable;
 }

@@ -98,6 +98,8 @@ export async function createFixture(db: Kysely<Database>, opts: FixtureOptions =
       allowed_countries: opts.allowedCountries ?? [],
       blocked_countries: opts.blockedCountries ?? [],
       link_ttl_seconds: opts.linkTtlSeconds ?? 300,
+      // The edge accepts links for the offer's ceiling: fixtures keep it at their TTL.
+      max_link_ttl_seconds: opts.linkTtlSeconds ?? 300,
     } as const;
     await tx
       .insertInto("offers")

@@ -208,6 +208,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         // Links the API hands out point at the local edge (short links via its /s/ route).
         TRACKING_BASE_URL: localEdge,
         SHORT_LINK_BASE_URL: `${localEdge}/s`,
+        // Tests register hundreds of networks from one address; a variant sets the real limits.
+        REGISTER_LIMIT_PER_HOUR: "1000000",
+        REGISTER_LIMIT_GLOBAL_PER_HOUR: "1000000",
         ...opts.apiVars,
       },
       queueProducers: Object.fromEntries(apiConfig.queueProducers.map((p) => [p.binding, p.queue])),

@@ -108,7 +108,16 @@ export function validate<
   E extends Env,
   P extends string,
 >(target: T, schema: S) {
-  return validator<S, T, E, P>(target, schema, (result) => {
+  return validator<S, T, E, P>(target, schema, (result, c) => {
+    // valibot takes an array for an object (`[]` passes an all-optional strictObject): a body
+    // that is not a JSON object is refused here, with the body reader's reason.
+    const body =
+      target === "json"
+        ? (c as unknown as { get(k: "jsonBody"): { ok: boolean; error?: string } | undefined }).get(
+            "jsonBody",
+          )
+        : undefined;
+    if (body && !body.ok) throw new ApiError("INVALID_PARAMS", body.error ?? "Body must be a JSON object");
     if (!result.success) {
       const prefix = target === "query" ? "query" : target === "param" ? "path" : "";
       const issues = result.error as unknown as v.BaseIssue<unknown>[];

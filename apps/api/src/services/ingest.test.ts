@@ -183,6 +183,37 @@ describe("offers, geo and IP allowlists", () => {
       (await postSigned(stack, "/api/postback", f, conversionFields(f), { ip: "192.0.2.15" })).status,
     ).toBe(200);
   });
+
+  it("records SDK and batch conversions on an offer with its own allowlist as pending, never approved", async () => {
+    const f = await ingestFixture(stack);
+    await stack.db
+      .updateTable("offers")
+      .set({ postback_ip_allowlist: ["192.0.2.0/28"] })
+      .where("id", "=", f.offer_id)
+      .execute();
+    const sdk = await json(
+      await postSigned(stack, "/api/sdk/conversion", f, conversionFields(f, { status: "approved" }), {
+        ip: "198.51.100.7",
+      }),
+    );
+    expect(sdk).toMatchObject({ success: true, data: { status: "pending" } });
+    const batch = await json(
+      await postSigned(
+        stack,
+        "/api/sdk/batch",
+        f,
+        { events: [{ type: "conversion", ...conversionFields(f, { status: "approved" }) }] },
+        { ip: "198.51.100.7" },
+      ),
+    );
+    expect(batch.data.results[0]).toMatchObject({ success: true, data: { status: "pending" } });
+    const rows = await stack.db
+      .selectFrom("conversions")
+      .select("status")
+      .where("advertiser_id", "=", f.advertiser_id)
+      .execute();
+    expect(rows).toEqual([{ status: "pending" }, { status: "pending" }]);
+  });
 });
 
 describe("duplicates", () => {

@@ -32,6 +32,7 @@ import {
   type IngestOffer,
   insertConversion,
   insertSdkClick,
+  isPublisherEligible,
   loadClickContext,
   loadConversionContext,
   loadOffer,
@@ -107,6 +108,7 @@ function assertCountryAllowed(offer: IngestOffer, country: string | null): void 
 }
 
 const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
+const DAY_MS = 86_400_000;
 
 /**
  * An SDK click is written straight to Postgres (not through the queue): the caller gets its
@@ -138,7 +140,9 @@ export async function recordSdkClick(
   }
   const now = Date.now();
   const ua = input.user_agent ? classifyUserAgent(input.user_agent) : null;
-  const verdict: Verdict = ua?.bot ? "bot" : "valid";
+  // A suspended publisher, or one no longer admitted to a private offer, is refused credit as the
+  // edge refuses their links: the click is recorded as on a paused offer, counted and paid to no one.
+  const verdict: Verdict = !ctx.publisherEligible ? "paused" : ua?.bot ? "bot" : "valid";
   const clickId = newClickId(now);
   const meta = {
     user_id: input.user_id ?? null,
@@ -252,6 +256,23 @@ export async function recordConversion(
   }
   if (req.geoCountry !== undefined) assertCountryAllowed(offer, req.geoCountry);
 
+  // Decided when the conversion arrives: a publisher suspended or removed from a private offer since
+  // the click is not paid for it, and a click older than the offer's window no longer earns.
+  if (click) {
+    const eligible =
+      click.publisher_eligible ??
+      (await isPublisherEligible(deps.db, { publisherId: click.publisher_id, offerId: click.offer_id }));
+    let refused: ConversionAttribution | null = null;
+    if (!eligible) refused = "publisher_not_eligible";
+    else if (Date.now() - click.created_at > offer.attribution_window_days * DAY_MS)
+      refused = "click_too_old";
+    if (refused) {
+      attribution = refused;
+      uncountedVerdict = click.verdict;
+      click = null;
+    }
+  }
+
   const amount = round4(input.amount);
   let payout = 0;
   let payoutCurrency = offer.currency;
@@ -263,39 +284,48 @@ export async function recordConversion(
   }
   // An advertiser who locks postbacks to their servers' IPs must not have money approved by a key
   // that also ships inside apps: SDK and batch conversions then wait, pending, for their approval.
-  const status =
-    req.source !== "postback" && key.postback_ip_allowlist.length > 0 && input.status === "approved"
-      ? "pending"
-      : input.status;
+  // The same holds for an offer's own allowlist (the reported one or the click's).
+  const allowlisted =
+    key.postback_ip_allowlist.length > 0 ||
+    ctx.offer.postback_ip_allowlist.length > 0 ||
+    offer.postback_ip_allowlist.length > 0;
+  // A click counted while Redis was down (replay and dedupe unchecked) is paid only after review.
+  const held = (req.source !== "postback" && allowlisted) || click?.unverified === true;
+  const status = held && input.status === "approved" ? "pending" : input.status;
   const id = newId("conv");
-  const inserted = await insertConversion(deps.db, {
-    id,
-    tenant_id: offer.tenant_id,
-    advertiser_id: key.advertiser_id,
-    offer_id: offer.id,
-    transaction_id: input.transaction_id,
-    click_id: click?.click_id ?? null,
-    publisher_id: click?.publisher_id ?? null,
-    tracking_code: click?.tracking_code ?? null,
-    click_verdict: click?.verdict ?? uncountedVerdict,
-    reported_click_id: clickId,
-    attribution,
-    status,
-    amount,
-    currency: input.currency,
-    payout,
-    payout_currency: payoutCurrency,
-    revenue_in_rollup: input.currency === offer.currency,
-    payout_in_rollup: payoutCurrency === offer.currency,
-    source: req.source,
-    api_key_id: key.id,
-    user_id: input.user_id ?? null,
-    device_info: input.device_info ?? null,
-    custom_params: input.custom_params ?? null,
-    metadata: input.metadata ?? null,
-    sdk_version: req.sdk.version,
-    sdk_platform: req.sdk.platform,
-  });
+  const inserted = await insertConversion(
+    deps.db,
+    {
+      id,
+      tenant_id: offer.tenant_id,
+      advertiser_id: key.advertiser_id,
+      offer_id: offer.id,
+      transaction_id: input.transaction_id,
+      event_type: input.event_type,
+      click_id: click?.click_id ?? null,
+      publisher_id: click?.publisher_id ?? null,
+      tracking_code: click?.tracking_code ?? null,
+      click_verdict: click?.verdict ?? uncountedVerdict,
+      reported_click_id: clickId,
+      attribution,
+      status,
+      amount,
+      currency: input.currency,
+      payout,
+      payout_currency: payoutCurrency,
+      revenue_in_rollup: input.currency === offer.currency,
+      payout_in_rollup: payoutCurrency === offer.currency,
+      source: req.source,
+      api_key_id: key.id,
+      user_id: input.user_id ?? null,
+      device_info: input.device_info ?? null,
+      custom_params: input.custom_params ?? null,
+      metadata: input.metadata ?? null,
+      sdk_version: req.sdk.version,
+      sdk_platform: req.sdk.platform,
+    },
+    { conversionsPerClick: click ? offer.conversions_per_click : null },
+  );
   if (!inserted) {
     throw new ApiError("DUPLICATE_TRANSACTION", `Transaction ${input.transaction_id} already processed`);
   }

@@ -2,6 +2,8 @@
 // IP allowlists and country lists. One definition each, so every endpoint refuses alike.
 
 import * as v from "valibot";
+import { parseCidr } from "../cidr";
+import { isIsoCurrency } from "../currency";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../password";
 
 export const IdSchema = v.pipe(
@@ -53,13 +55,28 @@ export const SearchSchema = v.optional(
   ),
 );
 
-const IP_OR_CIDR =
-  /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}(?:\/(?:3[0-2]|[12]?\d))?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(?:\/(?:12[0-8]|1[01]\d|[1-9]?\d))?)$/;
-
-/** IPv4/IPv6 addresses or CIDR ranges, e.g. "203.0.113.10" or "2001:db8::/32". */
+/**
+ * IPv4/IPv6 addresses or CIDR ranges, e.g. "203.0.113.10" or "2001:db8::/32", checked by the same
+ * parser that matches them at ingestion (cidr.ts), so nothing stored can fail to match everyone.
+ */
 export const IpListSchema = v.pipe(
-  v.array(v.pipe(v.string(), v.trim(), v.regex(IP_OR_CIDR, "must be an IP address or CIDR range"))),
+  v.array(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.maxLength(64, "must be an IP address or CIDR range"),
+      v.check((s) => parseCidr(s) !== null, "must be an IP address or CIDR range"),
+    ),
+  ),
   v.maxLength(100),
+);
+
+/** An ISO 4217 currency code (currency.ts), stored upper-case. */
+export const CurrencySchema = v.pipe(
+  v.string(),
+  v.maxLength(3, "must be an ISO 4217 currency code"),
+  v.toUpperCase(),
+  v.check(isIsoCurrency, "must be an ISO 4217 currency code"),
 );
 
 /** ISO 3166-1 alpha-2 codes, stored upper-case, without duplicates. */

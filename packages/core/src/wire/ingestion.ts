@@ -15,6 +15,7 @@ export const CONVERSION_STATUSES = ["pending", "approved", "rejected"] as const;
 export type ConversionStatus = (typeof CONVERSION_STATUSES)[number];
 export const SDK_PLATFORMS = ["android", "ios", "flutter", "react-native", "web"] as const;
 export type SdkPlatform = (typeof SDK_PLATFORMS)[number];
+export const DEFAULT_EVENT_TYPE = "conversion";
 
 const id = (max = 64) => v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(max));
 const optionalText = (max: number) => v.optional(v.nullable(v.pipe(v.string(), v.maxLength(max))));
@@ -78,6 +79,15 @@ const ConversionFields = {
   offer_id: id(),
   /** Required: conversions are unique per advertiser and transaction_id. */
   transaction_id: id(128),
+  /** The per-click conversion cap counts each event type on its own (e.g. `install`, `purchase`). */
+  event_type: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[a-z0-9_-]{1,32}$/, "must be 1-32 chars of [a-z0-9_-]"),
+      v.description("What happened (default `conversion`); the per-click cap applies per event type"),
+    ),
+    DEFAULT_EVENT_TYPE,
+  ),
   click_id: optionalText(64),
   amount: v.optional(
     v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`)),

@@ -2,9 +2,17 @@
 // list them, and the two views the endpoints answer with (the manager's and a publisher's).
 
 import * as v from "valibot";
+import {
+  DEDUPE_MODES,
+  MAX_DEDUPE_WINDOW_SECONDS,
+  MIN_DEDUPE_WINDOW_SECONDS,
+  SHORT_LINK_POLICIES,
+} from "../link-record";
 import { MAX_LINK_TTL_SECONDS, MIN_LINK_TTL_SECONDS } from "../link-token";
+import { normaliseUrlTemplate, type UrlTemplateProblem } from "../macros";
 import {
   CountryListSchema,
+  CurrencySchema,
   IdSchema,
   IpListSchema,
   NameSchema,
@@ -18,19 +26,28 @@ const StatusSchema = v.picklist(OFFER_STATUSES);
 const PayoutTypeSchema = v.picklist(["cpa", "revshare"]);
 const VisibilitySchema = v.picklist(["public", "private"]);
 
-/** http(s) URL up to 2 KB; `{macro}` placeholders are allowed anywhere (seed: Sub ID Macros). */
+const URL_PROBLEMS: Record<UrlTemplateProblem, string> = {
+  control_characters: "must not contain control characters (tab, CR, LF)",
+  not_http_url: "must be an http(s) URL",
+  macro_outside_path: "macros are allowed only in the path, query and fragment, not in the scheme or host",
+};
+
+/**
+ * http(s) URL up to 2 KB, stored in its WHATWG-serialised form; `{macro}` placeholders (seed: Sub
+ * ID Macros) only in the path, query and fragment, so a visitor's sub ID can never choose the host.
+ */
 export const OfferUrlSchema = v.pipe(
   v.string(),
+  v.check((url) => !/[\t\r\n]/.test(url), URL_PROBLEMS.control_characters),
   v.trim(),
   v.maxLength(2048),
-  v.check((url) => {
-    try {
-      const parsed = new URL(url.replace(/\{[a-z_0-9]+\}/g, "x"));
-      return (parsed.protocol === "https:" || parsed.protocol === "http:") && parsed.hostname.length > 0;
-    } catch {
-      return false;
-    }
-  }, "must be an http(s) URL"),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const result = normaliseUrlTemplate(dataset.value);
+    if (result.ok) return result.url;
+    addIssue({ message: URL_PROBLEMS[result.problem] });
+    return NEVER;
+  }),
+  v.maxLength(2048),
 );
 
 const fields = {
@@ -52,9 +69,7 @@ const fields = {
       v.description("Per conversion (cpa), or a percentage of the sale (revshare, at most 100)"),
     ),
   ),
-  currency: v.optional(
-    v.pipe(v.string(), v.toUpperCase(), v.regex(/^[A-Z]{3}$/, "must be a 3-letter currency code")),
-  ),
+  currency: v.optional(CurrencySchema),
   allowed_countries: v.optional(CountryListSchema),
   blocked_countries: v.optional(CountryListSchema),
   link_ttl_seconds: v.optional(
@@ -66,7 +81,38 @@ const fields = {
       v.description("How long a signed link counts (seed: Link TTL, default 5 minutes)"),
     ),
   ),
+  max_link_ttl_seconds: v.optional(
+    v.nullable(
+      v.pipe(
+        v.number(),
+        v.integer("must be an integer"),
+        v.minValue(MIN_LINK_TTL_SECONDS, "must be at least 60 (1 minute)"),
+        v.maxValue(MAX_LINK_TTL_SECONDS, "must be at most 86400 (24 hours)"),
+        v.description(
+          "The longest TTL a publisher may sign this offer's links for (ttl_minutes); null: 24 hours",
+        ),
+      ),
+    ),
+  ),
   postback_ip_allowlist: v.optional(IpListSchema),
+  attribution_window_days: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer("must be an integer"),
+      v.minValue(1, "must be at least 1"),
+      v.maxValue(365, "must be at most 365"),
+      v.description("Days after a click within which its conversions are credited (default 30)"),
+    ),
+  ),
+  conversions_per_click: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer("must be an integer"),
+      v.minValue(1, "must be at least 1"),
+      v.maxValue(100, "must be at most 100"),
+      v.description("Conversions paid per click and event type (default 1); later ones pay nothing"),
+    ),
+  ),
   visibility: v.optional(VisibilitySchema),
   allowed_publisher_ids: v.optional(
     v.pipe(
@@ -74,6 +120,31 @@ const fields = {
       v.maxLength(1000),
       v.transform((ids) => [...new Set(ids)]),
       v.description("Publishers a private offer is open to"),
+    ),
+  ),
+  short_link_policy: v.optional(
+    v.pipe(
+      v.picklist(SHORT_LINK_POLICIES),
+      v.description(
+        "Short links are not signed: `count_deduped` (default) counts one valid click per visitor and link a day, `count` counts them like signed links, `do_not_count` records them as `not_counted`",
+      ),
+    ),
+  ),
+  dedupe_mode: v.optional(
+    v.pipe(
+      v.picklist(DEDUPE_MODES),
+      v.description(
+        "Who is the same visitor for `duplicate`: `ip_ua` (default; IP and user agent), `ip`, or `off`",
+      ),
+    ),
+  ),
+  dedupe_window_seconds: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer("must be an integer"),
+      v.minValue(MIN_DEDUPE_WINDOW_SECONDS, "must be at least 60 (1 minute)"),
+      v.maxValue(MAX_DEDUPE_WINDOW_SECONDS, "must be at most 2592000 (30 days)"),
+      v.description("A visitor's repeat click within this many seconds is `duplicate` (default 86400)"),
     ),
   ),
 };
@@ -117,6 +188,9 @@ const common = {
   allowed_countries: v.array(v.string()),
   blocked_countries: v.array(v.string()),
   link_ttl_seconds: v.number(),
+  max_link_ttl_seconds: v.nullable(v.number()),
+  attribution_window_days: v.number(),
+  conversions_per_click: v.number(),
   created_at: TimestampSchema,
 };
 
@@ -127,6 +201,9 @@ export const OfferSchema = v.object({
   visibility: VisibilitySchema,
   allowed_publisher_ids: v.array(v.string()),
   postback_ip_allowlist: v.array(v.string()),
+  short_link_policy: v.picklist(SHORT_LINK_POLICIES),
+  dedupe_mode: v.picklist(DEDUPE_MODES),
+  dedupe_window_seconds: v.number(),
   updated_at: TimestampSchema,
 });
 export type Offer = v.InferOutput<typeof OfferSchema>;

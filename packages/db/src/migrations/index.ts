@@ -5,11 +5,17 @@ import type { Migration, MigrationProvider } from "kysely/migration";
 import * as m001 from "./001-init";
 import * as m002 from "./002-ingestion";
 import * as m003 from "./003-management";
+import * as m004 from "./004-attribution-rules";
+import * as m005 from "./005-edge-rules";
+import * as m006 from "./006-link-ttl";
 
 export const migrations: Record<string, Migration> = {
   "001-init": m001,
   "002-ingestion": m002,
   "003-management": m003,
+  "004-attribution-rules": m004,
+  "005-edge-rules": m005,
+  "006-link-ttl": m006,
 };
 
 export const migrationProvider: MigrationProvider = {

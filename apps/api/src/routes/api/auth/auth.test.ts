@@ -116,6 +116,29 @@ describe("register and login", () => {
     expect(elsewhere.status).toBe(200);
   });
 
+  it("counts a guess before checking it: 100 concurrent wrong passwords check at most 10 (issue 13 #2)", async () => {
+    const email = uniqueEmail("race");
+    await call(stack, "POST", "/api/auth/register", {
+      body: { network_name: "N", email, password: PASSWORD },
+    });
+    const ip = "198.51.100.91";
+    const login = (password: string) =>
+      fetch(`${stack.apiUrl}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": ip },
+        body: JSON.stringify({ email, password }),
+      });
+    const statuses = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => login(`wrong-${i}-xx`).then((r) => r.status)),
+    );
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(10);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(90);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    const locked = await login(PASSWORD);
+    expect(locked.status).toBe(429);
+    expect(((await locked.json()) as { code: string }).code).toBe("RATE_LIMITED");
+  });
+
   it("answers 409 CONFLICT when the email is taken, and writes nothing", async () => {
     const email = uniqueEmail("dup");
     expect(
@@ -131,6 +154,8 @@ describe("register and login", () => {
     });
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ success: false, code: "CONFLICT" });
+    // The refusal does not say the email exists (issue 13 #11).
+    expect(again.body.error).not.toMatch(/exist|already|registered|taken/i);
     // No half-made network is left behind by the refused registration.
     expect(
       await stack.db.selectFrom("tenants").select("id").where("name", "=", secondName).execute(),

@@ -14,6 +14,7 @@ import type { AppEnv } from "../../../context";
 import { apiKeyOf } from "../../../middleware/api-key-auth";
 import { INGEST_GUARD_ERRORS, ingestGuards } from "../../../middleware/ingest-guards";
 import { describe, validate } from "../../../openapi/route";
+import { requestOriginOf } from "../../../services/ingest";
 
 export function registerConversionStatus(app: Hono<AppEnv>): void {
   app.post(
@@ -24,7 +25,7 @@ export function registerConversionStatus(app: Hono<AppEnv>): void {
       description:
         "pending → approved or rejected, approved → rejected (a reversal); rejected is final. Setting " +
         "the status a conversion already has changes nothing. Server-to-server: the advertiser's " +
-        "postback IP allowlist applies.",
+        "postback IP allowlist and that of the conversion's offer apply.",
       auth: "api_key",
       response: ConversionStatusDataSchema,
       errors: [...INGEST_GUARD_ERRORS, "IP_NOT_ALLOWED", "NOT_FOUND", "CONFLICT"],
@@ -60,8 +61,12 @@ export function registerConversionStatus(app: Hono<AppEnv>): void {
         to: input.status,
         reason: input.reason,
         source: "api",
+        clientIp: requestOriginOf(c).ip,
       });
       if (result.kind === "not_found") throw new ApiError("NOT_FOUND", "Conversion not found");
+      if (result.kind === "ip_not_allowed") {
+        throw new ApiError("IP_NOT_ALLOWED", "Client IP is not in the offer's postback allowlist");
+      }
       if (result.kind === "invalid_transition") {
         throw new ApiError("CONFLICT", `A ${result.from} conversion cannot become ${result.to}`);
       }

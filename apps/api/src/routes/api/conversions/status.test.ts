@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   conversionFields,
   conversionRow,
+  expectRefused,
   ingestFixture,
   json,
   postSigned,
@@ -74,6 +75,44 @@ describe("POST /api/conversions/status", () => {
       { from_status: "approved", to_status: "rejected", reason: "chargeback", source: "api" },
     ]);
     expect((await conversionRow(stack, id)).status).toBe("rejected");
+  });
+
+  it("refuses a status change from outside the conversion's offer's allowlist with 403 IP_NOT_ALLOWED", async () => {
+    const f = await ingestFixture(stack, { payoutAmount: 3 });
+    await stack.db
+      .updateTable("offers")
+      .set({ postback_ip_allowlist: ["192.0.2.0/28"] })
+      .where("id", "=", f.offer_id)
+      .execute();
+    const created = await json(
+      await postSigned(stack, "/api/postback", f, conversionFields(f, { status: "pending" }), {
+        ip: "192.0.2.1",
+      }),
+    );
+    const id = created.data.conversion_id;
+    for (const status of ["approved", "rejected"]) {
+      await expectRefused(
+        await postSigned(
+          stack,
+          "/api/conversions/status",
+          f,
+          { conversion_id: id, status },
+          { ip: "198.51.100.7" },
+        ),
+        403,
+        "IP_NOT_ALLOWED",
+      );
+    }
+    expect((await conversionRow(stack, id)).status).toBe("pending");
+    const inside = await postSigned(
+      stack,
+      "/api/conversions/status",
+      f,
+      { conversion_id: id, status: "approved" },
+      { ip: "192.0.2.2" },
+    );
+    expect(inside.status).toBe(200);
+    expect((await conversionRow(stack, id)).status).toBe("approved");
   });
 
   it("answers 404 for a conversion of another advertiser", async () => {

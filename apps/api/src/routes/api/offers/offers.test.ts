@@ -361,8 +361,10 @@ describe("the edge follows offer changes at once", () => {
         blocked_countries: ["fr"],
         allowed_countries: [],
         link_ttl_seconds: 1200,
+        max_link_ttl_seconds: 1200,
       },
     });
+    // The record carries the TTL the edge accepts links for: the offer's ceiling (issue 13 #14).
     expect(await linkRecordOf(stack, code)).toMatchObject({
       destination_url: "https://new.example/?c={click_id}",
       blocked_countries: ["FR"],

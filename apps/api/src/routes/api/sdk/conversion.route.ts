@@ -24,8 +24,9 @@ export function registerSdkConversion(app: Hono<AppEnv>): void {
       summary: "Track a conversion from the SDK",
       description:
         "Unique per advertiser and `transaction_id`. With a `click_id` of the advertiser the click's " +
-        "offer and publisher are credited. An advertiser with a postback IP allowlist gets SDK " +
-        "conversions as `pending`, to approve through `/api/conversions/status`.",
+        "offer and publisher are credited, within the offer's attribution window and per-click cap. " +
+        "An advertiser or offer with a postback IP allowlist gets SDK conversions as `pending`, to " +
+        "approve through `/api/conversions/status`.",
       auth: "api_key",
       response: SdkConversionDataSchema,
       errors: [...INGEST_GUARD_ERRORS, "INVALID_OFFER", "GEO_BLOCKED", "DUPLICATE_TRANSACTION"],
