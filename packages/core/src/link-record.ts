@@ -1,5 +1,5 @@
 // The link record: everything the edge needs to redirect a tracking code, denormalised from
-// Postgres into Redis (`link:{code}`) by the API whenever an offer, link or secret changes.
+// Postgres into Redis (`link:v2:{code}`) by the API whenever an offer, link or secret changes.
 
 import * as v from "valibot";
 
@@ -47,8 +47,10 @@ export const LinkRecordSchema = v.object({
 
 export type LinkRecord = v.InferOutput<typeof LinkRecordSchema>;
 
-export const linkKey = (code: string) => `link:${code}`;
-export const shortKey = (shortCode: string) => `short:${shortCode}`;
+// v2: records carry the link TTL ceiling (max_link_ttl_seconds) and the dedupe/short-link
+// policies; a new prefix means no edge reads a record written before them (they expire unread).
+export const linkKey = (code: string) => `link:v2:${code}`;
+export const shortKey = (shortCode: string) => `short:v2:${shortCode}`;
 export const nonceKey = (nonce: string) => `replay:nonce:${nonce}`;
 /**
  * `click:{click_id}` → ClickAttribution, written by the edge once a click's verdict is final, so a

@@ -4,6 +4,7 @@
 
 import { type ClickAttribution, isIpAllowed } from "@afftrack/core";
 import { type Insertable, type Kysely, sql } from "kysely";
+import { isUniqueViolation } from "./pagination";
 import { addToRollups, rollupDay } from "./rollups";
 import type { ConversionAttribution, ConversionsTable, Database } from "./schema";
 
@@ -137,7 +138,12 @@ export async function insertConversion(
   c: NewConversion,
   opts: { conversionsPerClick: number | null } = { conversionsPerClick: null },
 ): Promise<{ id: string; created_at: Date; attribution: ConversionAttribution } | null> {
-  const capped = c.click_id !== null && c.click_id !== undefined && opts.conversionsPerClick !== null;
+  // A conversion recorded as rejected can never be paid (rejected is final): it takes no slot.
+  const capped =
+    c.click_id !== null &&
+    c.click_id !== undefined &&
+    opts.conversionsPerClick !== null &&
+    c.status !== "rejected";
   const eventType = c.event_type ?? "conversion";
   const result = await sql<{ id: string; created_at: Date; attribution: ConversionAttribution }>`
     WITH slot AS (
@@ -165,7 +171,6 @@ export async function insertConversion(
         ${jsonb(c.device_info)}::jsonb, ${jsonb(c.custom_params)}::jsonb, ${jsonb(c.metadata)}::jsonb,
         ${c.sdk_version}, ${c.sdk_platform}
       FROM granted g
-      ON CONFLICT (advertiser_id, transaction_id) DO NOTHING
       RETURNING id, tenant_id, offer_id, publisher_id, status, amount, payout, revenue_in_rollup,
         payout_in_rollup, created_at, attribution
     ), hist AS (
@@ -184,7 +189,14 @@ export async function insertConversion(
     SELECT id, created_at, attribution, (SELECT count(*) FROM hist) AS history,
       (SELECT count(*) FROM stats) AS rollups
     FROM ins
-  `.execute(db);
+  `
+    .execute(db)
+    .catch((err: unknown) => {
+      // A duplicate transaction fails the whole statement, so a slot it took is rolled back too
+      // (with ON CONFLICT DO NOTHING a concurrent duplicate on another click kept its slot).
+      if (isUniqueViolation(err)) return { rows: [] };
+      throw err;
+    });
   return result.rows[0] ?? null;
 }
 
@@ -236,6 +248,8 @@ export async function changeConversionStatus(
         "revenue_in_rollup",
         "payout_in_rollup",
         "created_at",
+        "click_id",
+        "event_type",
         (eb) =>
           eb
             .selectFrom("offers")
@@ -273,6 +287,15 @@ export async function changeConversionStatus(
         source: p.source,
       })
       .execute();
+    if (p.to === "rejected" && row.click_id) {
+      // A rejected conversion will never be paid: its slot of the click's cap is free again.
+      await tx
+        .updateTable("click_conversion_slots")
+        .set({ transaction_ids: sql<string[]>`array_remove(transaction_ids, ${row.transaction_id}::text)` })
+        .where("click_id", "=", row.click_id)
+        .where("event_type", "=", row.event_type)
+        .execute();
+    }
     const delta = p.to === "approved" ? 1 : row.status === "approved" ? -1 : 0;
     if (delta !== 0 && row.publisher_id) {
       const revenue = row.revenue_in_rollup ? Number(row.amount) * delta : 0;

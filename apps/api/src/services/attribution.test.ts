@@ -201,6 +201,42 @@ describe("attribution window and per-click cap", () => {
     expect(await statsRow(stack, f)).toMatchObject({ conversions: 2, payout: "8.0000" });
   });
 
+  it("frees a click's slot when its conversion is rejected, and a rejected one never takes it", async () => {
+    const f = await ingestFixture(stack, { payoutAmount: 4 });
+    const click = await sdkClick(f);
+    const rejectedAtOnce = await postback(f, { click_id: click, status: "rejected" });
+    expect(rejectedAtOnce.attribution).toBe("click");
+    const first = await postback(f, { click_id: click });
+    expect(first.attribution).toBe("click");
+    expect((await postback(f, { click_id: click })).attribution).toBe("click_cap_reached");
+    const reject = await postSigned(stack, "/api/conversions/status", f, {
+      transaction_id: first.transaction_id,
+      status: "rejected",
+    });
+    expect(reject.status).toBe(200);
+    expect(await postback(f, { click_id: click })).toMatchObject({ attribution: "click", payout: "4.0000" });
+  });
+
+  it("lets a transaction take a slot on one click only, even when it races onto two clicks", async () => {
+    const f = await ingestFixture(stack, { payoutAmount: 4 });
+    const [a, b] = [await sdkClick(f), await sdkClick(f)];
+    const fields = conversionFields(f);
+    const answers = await Promise.all(
+      [a, b].map((click) => postSigned(stack, "/api/postback", f, { ...fields, click_id: click })),
+    );
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
+    // Whichever click lost the race still has its slot for a real conversion.
+    for (const click of [a, b]) {
+      const slot = await stack.db
+        .selectFrom("click_conversion_slots")
+        .select("transaction_ids")
+        .where("click_id", "=", click)
+        .executeTakeFirst();
+      const won = (slot?.transaction_ids ?? []).includes(fields.transaction_id as string);
+      if (!won) expect((await postback(f, { click_id: click })).attribution).toBe("click");
+    }
+  });
+
   it("pays exactly conversions_per_click under 30 concurrent conversions on one click", async () => {
     const f = await ingestFixture(stack, { payoutAmount: 1 });
     await stack.db

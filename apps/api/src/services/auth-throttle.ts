@@ -13,17 +13,18 @@ export const CLIENT_FAILURE_LIMIT = 50;
 export const REGISTER_WINDOW_SECONDS = 3600;
 
 /**
- * INCR every key (setting its expiry when new) and answer 1 when all stay within their limit.
- * KEYS = counters; ARGV = [window seconds, limit of KEYS[1], limit of KEYS[2], ...].
+ * INCR the keys in order (setting each expiry when new) and answer 1 when all stay within their
+ * limit. The first key over its limit stops the count: the keys after it (a client's, the global
+ * one) are not charged for a request that was refused, so one client's refused burst cannot use up
+ * everyone's ceiling. KEYS = counters, narrowest first; ARGV = [window seconds, limit of KEYS[1], ...].
  */
 const COUNT_FIRST = `
-local ok = 1
 for i, key in ipairs(KEYS) do
   local n = redis.call("INCR", key)
   if n == 1 then redis.call("EXPIRE", key, tonumber(ARGV[1])) end
-  if n > tonumber(ARGV[i + 1]) then ok = 0 end
+  if n > tonumber(ARGV[i + 1]) then return 0 end
 end
-return ok`;
+return 1`;
 
 async function countFirst(c: AppContext, windowSeconds: number, limits: Array<[string, number]>) {
   const passed = await c.get("redis").eval<string[], number>(

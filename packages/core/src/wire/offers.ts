@@ -78,7 +78,9 @@ const fields = {
       v.integer("must be an integer"),
       v.minValue(MIN_LINK_TTL_SECONDS, "must be at least 60 (1 minute)"),
       v.maxValue(MAX_LINK_TTL_SECONDS, "must be at most 86400 (24 hours)"),
-      v.description("How long a signed link counts (seed: Link TTL, default 5 minutes)"),
+      v.description(
+        "How long links handed out by the API count when no ttl_minutes is asked for (seed: Link TTL, default 5 minutes); the edge accepts links up to max_link_ttl_seconds, else 24 h",
+      ),
     ),
   ),
   max_link_ttl_seconds: v.optional(

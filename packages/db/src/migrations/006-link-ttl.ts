@@ -9,6 +9,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     ALTER TABLE offers
       ADD COLUMN max_link_ttl_seconds integer CHECK (max_link_ttl_seconds BETWEEN 60 AND 86400);
   `.execute(db);
+  // Before this, an offer's link_ttl_seconds capped every link signed for it. Where an advertiser
+  // set it (anything but the default 300 s), it stays their ceiling.
+  await sql`UPDATE offers SET max_link_ttl_seconds = link_ttl_seconds WHERE link_ttl_seconds <> 300;`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
