@@ -66,6 +66,7 @@ export async function signingSecret(
 export async function rotateSecret(
   db: Kysely<Database>,
   owner: { tenant_id: string; advertiser_id: string },
+  opts: { retireNow?: boolean } = {},
 ): Promise<{ current: { id: string; secret: string; created_at: Date }; retiredUntil: Date }> {
   return db.transaction().execute(async (tx) => {
     // Serialise rotations of one advertiser so two concurrent calls cannot leave two "current" rows.
@@ -82,6 +83,17 @@ export async function rotateSecret(
       .where("advertiser_id", "=", owner.advertiser_id)
       .executeTakeFirst();
     const maxTtl = Math.max(Number(ttl?.max_ttl ?? 0), DEFAULT_LINK_TTL_SECONDS);
+    if (opts.retireNow) {
+      // A leaked secret: every earlier one, retiring ones included, stops verifying now.
+      const now = new Date();
+      await tx
+        .updateTable("link_secrets")
+        .set({ expires_at: now })
+        .where("advertiser_id", "=", owner.advertiser_id)
+        .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
+        .execute();
+      return { current: await createCurrentSecret(tx, owner), retiredUntil: now };
+    }
     const retiredUntil = new Date(Date.now() + (SECRET_PROPAGATION_SECONDS + maxTtl) * 1000);
     await tx
       .updateTable("link_secrets")

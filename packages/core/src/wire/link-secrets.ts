@@ -11,7 +11,18 @@ const advertiserId = v.optional(
 export const ListLinkSecretsQuery = v.strictObject({ advertiser_id: advertiserId });
 export type ListLinkSecretsInput = v.InferOutput<typeof ListLinkSecretsQuery>;
 
-export const RotateLinkSecretBody = v.strictObject({ advertiser_id: advertiserId });
+export const RotateLinkSecretBody = v.strictObject({
+  advertiser_id: advertiserId,
+  retire_previous: v.optional(
+    v.pipe(
+      v.picklist(["after_ttl", "now"]),
+      v.description(
+        "`after_ttl` (default): earlier secrets keep verifying for the longest link TTL, so links handed out keep counting. `now`: for a leaked secret, they stop at once (links signed with them stop counting)",
+      ),
+    ),
+    "after_ttl",
+  ),
+});
 export type RotateLinkSecretInput = v.InferOutput<typeof RotateLinkSecretBody>;
 
 export const LinkSecretSchema = v.object({

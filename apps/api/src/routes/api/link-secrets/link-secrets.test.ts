@@ -65,6 +65,29 @@ describe("link-signing secrets", () => {
     expect(JSON.stringify(list.body)).not.toContain(before[0]!.secret);
   });
 
+  it("retires a leaked secret at once when asked: links signed with it stop counting", async () => {
+    const net = await buildNetwork(stack);
+    const joined = (
+      await call(stack, "POST", `/api/offers/${net.offer_id}/join`, { token: net.publisherToken })
+    ).body.data;
+    const rotated = await call(stack, "POST", "/api/link-secrets/rotate", {
+      token: net.advertiserToken,
+      body: { retire_previous: "now" },
+    });
+    expect(rotated.status).toBe(201);
+    expect(Date.parse(rotated.body.data.previous_valid_until)).toBeLessThanOrEqual(Date.now());
+    expect((await linkRecordOf(stack, joined.tracking_code))?.secrets).toEqual([rotated.body.data.secret]);
+    const res = await visitLink(stack, joined.signed_link);
+    expect((await clickRow(stack.db, clickIdOf(res.headers.get("location")))).verdict).toBe(
+      "invalid_signature",
+    );
+    const bad = await call(stack, "POST", "/api/link-secrets/rotate", {
+      token: net.advertiserToken,
+      body: { retire_previous: "soon" },
+    });
+    expect(bad.status).toBe(400);
+  });
+
   it("signs with the new secret once edges have had time to learn it", async () => {
     const net = await buildNetwork(stack);
     const joined = (

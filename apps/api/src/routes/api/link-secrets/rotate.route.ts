@@ -21,7 +21,7 @@ export function registerLinkSecretRotate(app: Hono<AppEnv>): void {
       tag: "Link secrets",
       summary: "Rotate the link-signing secret",
       description:
-        "A network admin names the advertiser (`advertiser_id`). The new secret is shown once; new links are signed with it from `signing_from`.",
+        'A network admin names the advertiser (`advertiser_id`). The new secret is shown once; new links are signed with it from `signing_from`. Earlier secrets keep verifying until `previous_valid_until` (the longest link TTL), or stop at once with `retire_previous: "now"` (a leaked secret; links signed in the next 30 s may meet edges that do not know the new secret yet).',
       auth: "jwt",
       status: 201,
       response: RotatedLinkSecretSchema,
@@ -32,11 +32,13 @@ export function registerLinkSecretRotate(app: Hono<AppEnv>): void {
     async (c) => {
       const caller = callerOf(c);
       const db = c.get("db")();
-      const advertiser_id = await advertiserScopeOrThrow(db, caller, c.req.valid("json").advertiser_id);
-      const { current, retiredUntil } = await rotateSecret(db, {
-        tenant_id: caller.tenant_id,
-        advertiser_id,
-      });
+      const body = c.req.valid("json");
+      const advertiser_id = await advertiserScopeOrThrow(db, caller, body.advertiser_id);
+      const { current, retiredUntil } = await rotateSecret(
+        db,
+        { tenant_id: caller.tenant_id, advertiser_id },
+        { retireNow: body.retire_previous === "now" },
+      );
       await syncLinkRecords(
         db,
         c.get("redis"),
