@@ -33,45 +33,47 @@ export function isOutage(err: unknown): boolean {
   return false;
 }
 
-/** The answer to a path no route matches. */
-export function respondNotFound(c: Context<AppEnv>): Response {
+/** The seed's error envelope with the request's id, as every refusal of the worker is sent. */
+function answer(c: Context<AppEnv>, code: ErrorCode, message: string, status: number): Response {
   const requestId = c.get("requestId");
   return c.json(
-    { ...errorBody("NOT_FOUND", "No such endpoint"), ...(requestId ? { request_id: requestId } : {}) },
-    404,
+    { ...errorBody(code, message), ...(requestId ? { request_id: requestId } : {}) },
+    status as 400,
   );
 }
 
+/** The answer to a path no route matches. */
+export function respondNotFound(c: Context<AppEnv>): Response {
+  return answer(c, "NOT_FOUND", "No such endpoint", 404);
+}
+
 export function respondToError(err: Error, c: Context<AppEnv>): Response {
-  const requestId = c.get("requestId");
-  const log = c.get("log") ?? createLogger({}, { request_id: requestId });
-  const answer = (code: ErrorCode, message: string, status: number) =>
-    c.json({ ...errorBody(code, message), ...(requestId ? { request_id: requestId } : {}) }, status as 400);
+  const log = c.get("log") ?? createLogger({}, { request_id: c.get("requestId") });
 
   if (err instanceof ApiError) {
     if (err.status >= 500) log.warn("request refused", { code: err.code, reason: err.message });
     if (err.code === "SERVICE_UNAVAILABLE" && !c.res.headers.get("retry-after")) c.header("Retry-After", "1");
-    return answer(err.code, err.message, err.status);
+    return answer(c, err.code, err.message, err.status);
   }
   if (err instanceof HTTPException) {
     // Hono's own refusals (a body that is not JSON, say): the parse error we recorded names it better.
     const parsed = c.get("jsonBody");
     const message = parsed && !parsed.ok ? parsed.error : err.message || "Bad request";
-    if (err.status === 400) return answer("INVALID_PARAMS", message, 400);
-    if (err.status === 401) return answer("UNAUTHORIZED", message, 401);
-    if (err.status === 404) return answer("NOT_FOUND", message, 404);
-    if (err.status === 413) return answer("PAYLOAD_TOO_LARGE", message, 413);
+    if (err.status === 400) return answer(c, "INVALID_PARAMS", message, 400);
+    if (err.status === 401) return answer(c, "UNAUTHORIZED", message, 401);
+    if (err.status === 404) return answer(c, "NOT_FOUND", message, 404);
+    if (err.status === 413) return answer(c, "PAYLOAD_TOO_LARGE", message, 413);
   }
   if (err instanceof ConfigError) {
     // Loud in the logs (which binding is missing), quiet to the caller.
     log.error("api worker misconfigured", err);
-    return answer("INTERNAL_ERROR", "Internal error: the worker is misconfigured (see its logs)", 500);
+    return answer(c, "INTERNAL_ERROR", "Internal error: the worker is misconfigured (see its logs)", 500);
   }
   if (isOutage(err)) {
     log.error("dependency unavailable", err);
     c.header("Retry-After", "2");
-    return answer("SERVICE_UNAVAILABLE", "A storage service is unavailable; retry shortly", 503);
+    return answer(c, "SERVICE_UNAVAILABLE", "A storage service is unavailable; retry shortly", 503);
   }
   log.error("unhandled error", err);
-  return answer("INTERNAL_ERROR", "Internal error", 500);
+  return answer(c, "INTERNAL_ERROR", "Internal error", 500);
 }

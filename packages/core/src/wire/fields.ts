@@ -88,5 +88,25 @@ export const CountryListSchema = v.pipe(
   v.transform((list) => [...new Set(list)]),
 );
 
+/**
+ * A whole number in [min, max]. A note after a bound reads it for people: `(1 minute)` in
+ * "must be at least 60 (1 minute)".
+ */
+export function IntegerInRange(
+  min: number,
+  max: number,
+  description: string,
+  notes: { min?: string; max?: string } = {},
+) {
+  const note = (text: string | undefined) => (text ? ` (${text})` : "");
+  return v.pipe(
+    v.number(),
+    v.integer("must be an integer"),
+    v.minValue(min, `must be at least ${min}${note(notes.min)}`),
+    v.maxValue(max, `must be at most ${max}${note(notes.max)}`),
+    v.description(description),
+  );
+}
+
 /** Timestamps in responses: ISO 8601 in UTC. */
 export const TimestampSchema = v.pipe(v.string(), v.description("ISO 8601 timestamp (UTC)"));

@@ -2,7 +2,7 @@
 // and "API: Generate New Signed Link"): the join answer, signing a fresh link, listing links.
 
 import * as v from "valibot";
-import { IdSchema, PageQueryEntries, TimestampSchema } from "./fields";
+import { IdSchema, IntegerInRange, PageQueryEntries, TimestampSchema } from "./fields";
 
 const expiry = {
   expires_at: v.pipe(TimestampSchema, v.description("When the edge stops counting the signed link")),
@@ -27,12 +27,11 @@ export type JoinedOffer = v.InferOutput<typeof JoinedOfferSchema>;
 export const SignLinkBody = v.strictObject({
   tracking_code: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
   ttl_minutes: v.optional(
-    v.pipe(
-      v.number(),
-      v.integer("must be an integer"),
-      v.minValue(1, "must be at least 1"),
-      v.maxValue(1440, "must be at most 1440 (24 hours)"),
-      v.description("At most the offer's link TTL (default: the offer's TTL)"),
+    IntegerInRange(
+      1,
+      1440,
+      "Any TTL of the seed's range, at most the offer's max_link_ttl_seconds when the advertiser set one (default: the offer's link_ttl_seconds)",
+      { max: "24 hours" },
     ),
   ),
 });

@@ -14,6 +14,7 @@ import {
   CountryListSchema,
   CurrencySchema,
   IdSchema,
+  IntegerInRange,
   IpListSchema,
   NameSchema,
   PageQueryEntries,
@@ -50,6 +51,13 @@ export const OfferUrlSchema = v.pipe(
   v.maxLength(2048),
 );
 
+/** A link TTL in seconds, within the seed's range (1 minute – 24 hours). */
+const linkTtlSeconds = (description: string) =>
+  IntegerInRange(MIN_LINK_TTL_SECONDS, MAX_LINK_TTL_SECONDS, description, {
+    min: "1 minute",
+    max: "24 hours",
+  });
+
 const fields = {
   name: NameSchema,
   destination_url: v.pipe(
@@ -73,47 +81,23 @@ const fields = {
   allowed_countries: v.optional(CountryListSchema),
   blocked_countries: v.optional(CountryListSchema),
   link_ttl_seconds: v.optional(
-    v.pipe(
-      v.number(),
-      v.integer("must be an integer"),
-      v.minValue(MIN_LINK_TTL_SECONDS, "must be at least 60 (1 minute)"),
-      v.maxValue(MAX_LINK_TTL_SECONDS, "must be at most 86400 (24 hours)"),
-      v.description(
-        "How long links handed out by the API count when no ttl_minutes is asked for (seed: Link TTL, default 5 minutes); the edge accepts links up to max_link_ttl_seconds, else 24 h",
-      ),
+    linkTtlSeconds(
+      "How long links handed out by the API count when no ttl_minutes is asked for (seed: Link TTL, default 5 minutes); the edge accepts links up to max_link_ttl_seconds, else 24 h",
     ),
   ),
   max_link_ttl_seconds: v.optional(
     v.nullable(
-      v.pipe(
-        v.number(),
-        v.integer("must be an integer"),
-        v.minValue(MIN_LINK_TTL_SECONDS, "must be at least 60 (1 minute)"),
-        v.maxValue(MAX_LINK_TTL_SECONDS, "must be at most 86400 (24 hours)"),
-        v.description(
-          "The longest TTL a publisher may sign this offer's links for (ttl_minutes); null: 24 hours",
-        ),
+      linkTtlSeconds(
+        "The longest TTL a publisher may sign this offer's links for (ttl_minutes); null: 24 hours",
       ),
     ),
   ),
   postback_ip_allowlist: v.optional(IpListSchema),
   attribution_window_days: v.optional(
-    v.pipe(
-      v.number(),
-      v.integer("must be an integer"),
-      v.minValue(1, "must be at least 1"),
-      v.maxValue(365, "must be at most 365"),
-      v.description("Days after a click within which its conversions are credited (default 30)"),
-    ),
+    IntegerInRange(1, 365, "Days after a click within which its conversions are credited (default 30)"),
   ),
   conversions_per_click: v.optional(
-    v.pipe(
-      v.number(),
-      v.integer("must be an integer"),
-      v.minValue(1, "must be at least 1"),
-      v.maxValue(100, "must be at most 100"),
-      v.description("Conversions paid per click and event type (default 1); later ones pay nothing"),
-    ),
+    IntegerInRange(1, 100, "Conversions paid per click and event type (default 1); later ones pay nothing"),
   ),
   visibility: v.optional(VisibilitySchema),
   allowed_publisher_ids: v.optional(
@@ -141,12 +125,11 @@ const fields = {
     ),
   ),
   dedupe_window_seconds: v.optional(
-    v.pipe(
-      v.number(),
-      v.integer("must be an integer"),
-      v.minValue(MIN_DEDUPE_WINDOW_SECONDS, "must be at least 60 (1 minute)"),
-      v.maxValue(MAX_DEDUPE_WINDOW_SECONDS, "must be at most 2592000 (30 days)"),
-      v.description("A visitor's repeat click within this many seconds is `duplicate` (default 86400)"),
+    IntegerInRange(
+      MIN_DEDUPE_WINDOW_SECONDS,
+      MAX_DEDUPE_WINDOW_SECONDS,
+      "A visitor's repeat click within this many seconds is `duplicate` (default 86400)",
+      { min: "1 minute", max: "30 days" },
     ),
   ),
 };
