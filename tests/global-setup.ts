@@ -44,7 +44,12 @@ export default async function setup(project: TestProject) {
   const started: Stack[] = [];
   const stacks = {} as Record<StackVariant, SharedStackInfo>;
   try {
+    // TEST_STACKS=default,redisDown starts only those (a quick run of a few files); default: all.
+    const only = process.env.TEST_STACKS?.split(",")
+      .map((v) => v.trim())
+      .filter(Boolean);
     for (const [variant, opts] of Object.entries(STACK_VARIANTS) as [StackVariant, StackOptions][]) {
+      if (only && !only.includes(variant)) continue;
       const stack = await startStack({ databaseUrl, redisUrl, migrate: false, ...opts });
       started.push(stack);
       stacks[variant] = infoOf(stack);

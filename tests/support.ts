@@ -39,6 +39,8 @@ export interface SharedTestStack extends SharedStackInfo {
  */
 export function sharedStack(variant: StackVariant = "default"): SharedTestStack {
   const info = inject("stacks")[variant];
+  if (!info)
+    throw new Error(`stack variant "${variant}" was not started (TEST_STACKS=${process.env.TEST_STACKS})`);
   const db = nodeDb(info.databaseUrl);
   return {
     ...info,

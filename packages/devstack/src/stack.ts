@@ -93,6 +93,16 @@ export const DEFAULT_CF = {
   tlsVersion: "TLSv1.3",
 };
 
+/** A worker's Durable Object bindings as Miniflare takes them (in memory: state lives as long as the stack). */
+function durableObjectsOf(config: WranglerConfig): NonNullable<WorkerOptions["durableObjects"]> {
+  return Object.fromEntries(
+    config.durableObjects.map((d) => [
+      d.binding,
+      { className: d.className, useSQLite: d.sqlite, ...(d.scriptName ? { scriptName: d.scriptName } : {}) },
+    ]),
+  );
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const cleanups: Array<() => Promise<unknown>> = [];
   const close = async () => {
@@ -184,6 +194,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       compatibilityFlags: edgeConfig.compatibilityFlags,
       bindings: { ...edgeConfig.vars, ...redisBindings, ...opts.edgeVars },
       queueProducers: Object.fromEntries(edgeConfig.queueProducers.map((p) => [p.binding, p.queue])),
+      durableObjects: durableObjectsOf(edgeConfig),
       serviceBindings: Object.fromEntries(
         edgeConfig.services.map((s) => [
           s.binding,
@@ -214,6 +225,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         ...opts.apiVars,
       },
       queueProducers: Object.fromEntries(apiConfig.queueProducers.map((p) => [p.binding, p.queue])),
+      durableObjects: durableObjectsOf(apiConfig),
       queueConsumers:
         opts.consumeQueues === false
           ? {}

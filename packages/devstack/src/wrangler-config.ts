@@ -20,6 +20,11 @@ export interface WranglerConfig {
     deadLetterQueue?: string;
   }>;
   services: Array<{ binding: string; service: string; entrypoint?: string }>;
+  /**
+   * Durable Object bindings (`[[durable_objects.bindings]]`); `sqlite` when a `[[migrations]]` entry
+   * lists the class under `new_sqlite_classes`, as wrangler decides the storage backend.
+   */
+  durableObjects: Array<{ binding: string; className: string; scriptName?: string; sqlite: boolean }>;
   /** Module aliases (`[alias]`), resolved against the config's folder as wrangler does. */
   alias: Record<string, string>;
 }
@@ -53,6 +58,14 @@ export async function readWranglerConfig(file: string): Promise<WranglerConfig> 
       ...(c.max_batch_size === undefined ? {} : { maxBatchSize: Number(c.max_batch_size) }),
       ...(c.max_retries === undefined ? {} : { maxRetries: Number(c.max_retries) }),
       ...(c.dead_letter_queue === undefined ? {} : { deadLetterQueue: String(c.dead_letter_queue) }),
+    })),
+    durableObjects: asArray(((doc.durable_objects ?? {}) as Toml).bindings).map((d) => ({
+      binding: String(d.name),
+      className: String(d.class_name),
+      ...(d.script_name === undefined ? {} : { scriptName: String(d.script_name) }),
+      sqlite: asArray(doc.migrations).some((m) =>
+        ((m.new_sqlite_classes as unknown[] | undefined) ?? []).includes(d.class_name),
+      ),
     })),
     services: asArray(doc.services).map((s) => ({
       binding: String(s.binding),
