@@ -38,6 +38,7 @@ describe("wrangler deploy --dry-run", () => {
   it("bundles the API worker with the clicks queue", async () => {
     const out = await dryRun("apps/api/wrangler.toml");
     expect(out).toContain("env.CLICKS (clicks)");
+    expect(out).toContain("env.WIDGET_CHANNEL (WidgetChannel)");
     expect(out).toContain("--dry-run: exiting now.");
   });
 });

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { SEED_TRACKER_REQUEST } from "@afftrack/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../packages/devstack/src/build-workers";
 import { freePort } from "../packages/devstack/src/free-port";
@@ -105,5 +106,28 @@ describe("pnpm dev and pnpm demo on embedded defaults", () => {
     expect(second.tracking_code).toBe(first.tracking_code);
     expect(second.offer_id).toBe(first.offer_id);
     expect(second.api_key).not.toBe(first.api_key);
+
+    // The influencer tracker: a fresh access key per run (the earlier one revoked), the seed's
+    // product and influencer, and the widget of that influencer.
+    expect(second.tracker_url).toBe(`${stack.api_url}/t`);
+    expect(second.streamtools).toEqual({
+      access_key: expect.stringMatching(/^tk_/),
+      customer_code: "demo",
+      product: "product",
+      influencer_id: "influ_test",
+      widget_url: `${stack.api_url}/w/demo/product/influ_test`,
+    });
+    const postback = (key: string) =>
+      fetch(`${second.tracker_url}/${key}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...SEED_TRACKER_REQUEST, ip: "198.51.100.201" }),
+      });
+    expect((await postback(second.streamtools.access_key)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1100)); // the isolate cache's TTL
+    expect((await postback(first.streamtools.access_key)).status).toBe(401);
+    const widget = await fetch(second.streamtools.widget_url);
+    expect(widget.status).toBe(200);
+    expect(await widget.text()).toMatch(/<div id="count">[1-9]\d*<\/div>/);
   });
 });

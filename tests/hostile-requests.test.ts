@@ -4,6 +4,8 @@
 // before sending the body it declared: the worker answers the next request normally.
 
 import { connect } from "node:net";
+import { randomBase62, signRequestV2 } from "@afftrack/core";
+import { createApiKey, type IssuedApiKey } from "@afftrack/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app } from "../apps/api/src/app";
 import { buildNetwork, type Network } from "./management-helpers";
@@ -290,6 +292,62 @@ describe("hostile requests against the management and ingestion routes", () => {
     }
     expect(await runAll(jobs)).toEqual([]);
     expect(await rowCounts()).toEqual(before);
+  });
+});
+
+describe("hostile bodies past the ingestion API's key and signature checks", () => {
+  const INGESTION = /^\/api\/(sdk\/|postback$|conversions\/)/;
+
+  it("reach validation (a real key, v2-signed) and are refused there: never a 5xx, nothing written", async () => {
+    const routes = routeTable().filter((r) => r.method === "POST" && INGESTION.test(r.path));
+    expect(routes.map((r) => r.path)).toEqual(
+      expect.arrayContaining(["/api/postback", "/api/sdk/click", "/api/sdk/conversion"]),
+    );
+    const before = await rowCounts();
+    // A fresh key every 50 requests keeps each under the per-key rate limit (60 a minute).
+    let key: IssuedApiKey | undefined;
+    let used = 0;
+    const keyFor = async () => {
+      if (!key || used++ >= 50) {
+        key = await createApiKey(stack.db, { tenant_id: net.tenant_id, advertiser_id: net.advertiser_id });
+        used = 1;
+      }
+      return key;
+    };
+    const jobs: Array<() => Promise<Failure | null>> = [];
+    for (const { path } of routes) {
+      for (const body of hostileBodies(`POST ${path}`)) {
+        jobs.push(async () => {
+          const k = await keyFor();
+          const raw = JSON.stringify(body);
+          const headers = await signRequestV2({
+            secret: k.signing_secret,
+            method: "POST",
+            path,
+            timestamp: Date.now(),
+            nonce: randomBase62(32),
+            body: raw,
+          });
+          const res = await fetch(`${stack.apiUrl}${path}`, {
+            method: "POST",
+            headers: { ...headers, "x-api-key": k.key, "content-type": "application/json" },
+            body: raw,
+          });
+          const text = await res.text();
+          const request = `POST ${path} ${raw.slice(0, 120)}`;
+          // Past the key and the signature, a hostile body is a 400 in the envelope (or 429).
+          if (res.status !== 400 && res.status !== 429)
+            return { request, status: res.status, body: text.slice(0, 300) };
+          const parsed = JSON.parse(text) as { success?: unknown; code?: unknown };
+          if (parsed.success !== false || typeof parsed.code !== "string")
+            return { request, status: res.status, body: text.slice(0, 300) };
+          return null;
+        });
+      }
+    }
+    expect(await runAll(jobs)).toEqual([]);
+    const after = await rowCounts();
+    expect({ ...after, api_keys: 0 }).toEqual({ ...before, api_keys: 0 });
   });
 });
 

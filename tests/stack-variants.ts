@@ -24,6 +24,8 @@ export const STACK_VARIANTS = {
   redisDown: { redisUrl: "redis://127.0.0.1:1/0" },
   /** Postgres unreachable behind the Neon endpoints. */
   postgresDown: { databaseUrl: "postgres://postgres@127.0.0.1:1/afftrack_down" },
+  /** Webhook retries on a fast clock: the 3-day schedule (and the 5-day disable rule) × 0.00002. */
+  webhooks: { apiVars: { WEBHOOK_RETRY_SCALE: "0.00002" } },
 } satisfies Record<string, StackOptions>;
 
 export type StackVariant = keyof typeof STACK_VARIANTS;

@@ -1,8 +1,9 @@
 // The API worker's bindings (apps/api/wrangler.toml) parsed once into a typed config. A missing
 // secret or URL fails the first request loudly with its name, never falls back to a default.
 
-import type { ClickBatchMessage, ClickEvent } from "@afftrack/core";
+import type { ClickBatchMessage, ClickEvent, WebhookQueueMessage } from "@afftrack/core";
 import * as v from "valibot";
+import type { LiveChannel } from "./live-channel.do";
 
 export interface ApiEnv {
   DATABASE_URL: string;
@@ -20,6 +21,12 @@ export interface ApiEnv {
   /** Public base of the short-link host (e.g. "https://afftok.link"). */
   SHORT_LINK_BASE_URL: string;
   CLICKS?: Queue<ClickEvent | ClickBatchMessage>;
+  /** Webhook and postback deliveries (issue 10): conversion facts to fan out, attempts to make. */
+  WEBHOOKS?: Queue<WebhookQueueMessage>;
+  /** Multiplies the webhook retry schedule and the 5-day disable rule (default 1; tests: a fast clock). */
+  WEBHOOK_RETRY_SCALE?: string;
+  /** "true" lets webhooks reach loopback addresses (local stack and tests only; default false). */
+  WEBHOOK_ALLOW_PRIVATE?: string;
   /** Ingestion rate limits per API key (defaults 60 and 1000, the seed's); raised for benchmarks. */
   RATE_LIMIT_PER_MINUTE?: string;
   RATE_LIMIT_PER_HOUR?: string;
@@ -30,6 +37,16 @@ export interface ApiEnv {
   SIGN_LIMIT_PER_MINUTE?: string;
   /** "debug" | "info" | "warn" | "error" (default "info"). */
   LOG_LEVEL?: string;
+  /**
+   * Influencer tracker hosts: with "streamtools.example.com", `api-tracker-{customer}.streamtools.example.com`
+   * takes `POST /{access_key}` and `{product}-widget-{customer}.streamtools.example.com` serves widgets.
+   * Unset: only the path forms (`/t/{access_key}`, `/w/...`).
+   */
+  TRACKER_HOST_SUFFIX?: string;
+  /** The live event channels (Durable Object per tenant) behind /api/stats/stream. */
+  LIVE_CHANNEL?: DurableObjectNamespace<LiveChannel>;
+  /** The widget channels (Durable Object per customer, product and influencer). */
+  WIDGET_CHANNEL?: DurableObjectNamespace;
 }
 
 const required = (name: string) =>
@@ -63,6 +80,13 @@ const ConfigSchema = v.object({
   REGISTER_LIMIT_GLOBAL_PER_HOUR: positiveInt(500),
   SIGN_LIMIT_PER_MINUTE: positiveInt(600),
   LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
+  WEBHOOK_RETRY_SCALE: v.pipe(
+    v.optional(v.string(), "1"),
+    v.transform(Number),
+    v.check((n) => Number.isFinite(n) && n > 0 && n <= 1, "must be a number in (0, 1]"),
+  ),
+  WEBHOOK_ALLOW_PRIVATE: v.optional(v.picklist(["true", "false"]), "false"),
+  TRACKER_HOST_SUFFIX: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase()), ""),
 });
 
 export interface ApiConfig {
@@ -81,6 +105,12 @@ export interface ApiConfig {
   registerLimitGlobalPerHour: number;
   signLimitPerMinute: number;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** 1 in production; smaller in tests, to run days of retries in seconds. */
+  webhookRetryScale: number;
+  /** Loopback webhook destinations allowed (local stack and tests). */
+  webhookAllowLoopback: boolean;
+  /** "" when the tracker and widget host forms are off. */
+  trackerHostSuffix: string;
 }
 
 /** Thrown at the first request of a misconfigured worker; the message names every bad binding. */
@@ -115,6 +145,9 @@ export function parseConfig(env: ApiEnv): ApiConfig {
     registerLimitGlobalPerHour: e.REGISTER_LIMIT_GLOBAL_PER_HOUR,
     signLimitPerMinute: e.SIGN_LIMIT_PER_MINUTE,
     logLevel: e.LOG_LEVEL,
+    webhookRetryScale: e.WEBHOOK_RETRY_SCALE,
+    webhookAllowLoopback: e.WEBHOOK_ALLOW_PRIVATE === "true",
+    trackerHostSuffix: e.TRACKER_HOST_SUFFIX.replace(/^\.+|\.+$/g, ""),
   };
   parsed = { env, config };
   return config;

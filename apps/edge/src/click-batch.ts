@@ -8,10 +8,16 @@ import {
   type ClickAttribution,
   type ClickBatchMessage,
   type ClickEvent,
+  type ClickFlag,
   clickKey,
   dedupeKey,
+  type FraudAction,
+  type FrequencyRule,
+  frequencyWindow,
   hashIp,
   hashVisitor,
+  ipFrequencyKey,
+  linkFrequencyKey,
   MAX_CLICKS_PER_MESSAGE,
   nonceKey,
 } from "@afftrack/core";
@@ -29,6 +35,8 @@ export interface PendingClick {
   /** Nonce of a signed link, burned only when the click would count. */
   nonce: string | null;
   nonceTtlSeconds: number;
+  /** The offer's click-frequency caps (per visitor IP, per link); absent: none. */
+  frequency?: { ip: FrequencyRule | null; link: FrequencyRule | null };
 }
 
 /** How long a leader collects clicks before flushing; invisible to visitors (after the 302). */
@@ -62,6 +70,17 @@ async function lead(env: EdgeEnv): Promise<void> {
 const counts = (e: ClickEvent) => e.verdict === "valid" || e.verdict === "legacy";
 
 /**
+ * A fraud rule fired on a click: always recorded in its flags; `hold` holds its conversions,
+ * `reject` stops it counting (unless an earlier check already did: a replay stays a replay).
+ */
+function applyRule(event: ClickEvent, flag: ClickFlag, action: FraudAction): void {
+  if (action === "off") return;
+  event.flags = [...new Set([...(event.flags ?? []), flag])];
+  if (action === "hold") event.hold = true;
+  else if (action === "reject" && counts(event)) event.verdict = "frequency_cap";
+}
+
+/**
  * Bots and refused clicks never burn a nonce, so a link-preview crawler cannot spend a
  * publisher's link before the human clicks it.
  */
@@ -78,7 +97,17 @@ export async function settleClicks(env: EdgeEnv, batch: PendingClick[]): Promise
   const redis = edgeRedis(env);
   const checked = batch.filter((c) => counts(c.event));
   if (checked.length > 0) {
-    const slots: Array<{ click: PendingClick; kind: "nonce" | "dedupe" }> = [];
+    // One pipeline for every check: nonce (replay), dedupe, and the frequency counters.
+    type Slot =
+      | { click: PendingClick; kind: "nonce" | "dedupe" }
+      | {
+          click: PendingClick;
+          kind: "frequency";
+          flag: "ip_frequency" | "link_frequency";
+          rule: FrequencyRule;
+        }
+      | { click: PendingClick; kind: "expire" };
+    const slots: Slot[] = [];
     try {
       const p = redis.pipeline();
       for (const c of checked) {
@@ -91,15 +120,35 @@ export async function settleClicks(env: EdgeEnv, batch: PendingClick[]): Promise
           p.set(dedupeKey(c.event.tracking_code, visitor), 1, { nx: true, ex: c.dedupe.seconds });
           slots.push({ click: c, kind: "dedupe" });
         }
+        const counters = [
+          { flag: "ip_frequency" as const, rule: c.frequency?.ip ?? null, id: c.event.ip_hash },
+          { flag: "link_frequency" as const, rule: c.frequency?.link ?? null, id: c.event.tracking_code },
+        ];
+        for (const { flag, rule, id } of counters) {
+          if (!rule || rule.action === "off" || !id) continue;
+          const window = frequencyWindow(c.event.created_at, rule.window_seconds);
+          const key =
+            flag === "ip_frequency"
+              ? ipFrequencyKey(c.event.offer_id, id, window)
+              : linkFrequencyKey(c.event.tracking_code, window);
+          p.incr(key);
+          p.expire(key, rule.window_seconds + 60);
+          slots.push({ click: c, kind: "frequency", flag, rule }, { click: c, kind: "expire" });
+        }
       }
-      const results = slots.length > 0 ? await p.exec<Array<"OK" | null>>() : [];
+      const results = slots.length > 0 ? await p.exec<Array<"OK" | number | null>>() : [];
       const replayed = new Set<PendingClick>();
       slots.forEach((slot, i) => {
-        if (results[i] !== null) return;
-        if (slot.kind === "nonce") {
-          replayed.add(slot.click);
-          slot.click.event.verdict = "replay";
-        } else if (!replayed.has(slot.click)) slot.click.event.verdict = "duplicate";
+        const result = results[i];
+        if (slot.kind === "nonce" || slot.kind === "dedupe") {
+          if (result !== null) return;
+          if (slot.kind === "nonce") {
+            replayed.add(slot.click);
+            slot.click.event.verdict = "replay";
+          } else if (!replayed.has(slot.click)) slot.click.event.verdict = "duplicate";
+        } else if (slot.kind === "frequency" && typeof result === "number" && result > slot.rule.max_clicks) {
+          applyRule(slot.click.event, slot.flag, slot.rule.action);
+        }
       });
     } catch (err) {
       // Without Redis a replay cannot be proven: the clicks keep their verdict (the visitor was
@@ -133,6 +182,7 @@ async function rememberClicks(env: EdgeEnv, events: ClickEvent[]): Promise<void>
         verdict: e.verdict,
         created_at: e.created_at,
         ...(e.unverified ? { unverified: true } : {}),
+        ...(e.hold ? { hold: true } : {}),
       };
       p.set(clickKey(e.click_id), JSON.stringify(attribution), { ex: CLICK_ATTRIBUTION_TTL_SECONDS });
     }

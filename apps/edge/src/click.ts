@@ -5,11 +5,14 @@
 
 import {
   type ClickEvent,
+  type ClickFlag,
   checkLinkTime,
+  DEFAULT_FRAUD_RULES,
   DEFAULT_SHORT_LINK_POLICY,
   dedupeRuleFor,
   fillUrlTemplate,
   isCountryBlocked,
+  isDatacenterAsn,
   type LinkRecord,
   MAX_FUTURE_SKEW_MS,
   MAX_LINK_TTL_SECONDS,
@@ -122,7 +125,7 @@ export async function handleClick(req: ClickRequest): Promise<Response> {
   if (!record) return notFoundPage();
 
   const now = Date.now();
-  const cf = request.cf as { country?: string } | undefined;
+  const cf = request.cf as { country?: string; asn?: number } | undefined;
   const country =
     typeof cf?.country === "string" && /^[A-Z]{2}$/i.test(cf.country) ? cf.country.toUpperCase() : null;
   const userAgent = request.headers.get("user-agent");
@@ -136,6 +139,19 @@ export async function handleClick(req: ClickRequest): Promise<Response> {
   const geoBlocked = isCountryBlocked(record, country);
   if (geoBlocked && (verdict === "valid" || verdict === "legacy")) verdict = "geo_blocked";
   if ((verdict === "valid" || verdict === "legacy") && (ua.bot || request.method === "HEAD")) verdict = "bot";
+  // Datacenter traffic: flagged (or held, or refused) by the offer's rule, never silently dropped.
+  const fraud = record.fraud ?? DEFAULT_FRAUD_RULES;
+  const flags: ClickFlag[] = [];
+  let hold = false;
+  if (
+    fraud.datacenter !== "off" &&
+    (verdict === "valid" || verdict === "legacy") &&
+    isDatacenterAsn(cf?.asn, config.datacenterAsns)
+  ) {
+    flags.push("datacenter");
+    if (fraud.datacenter === "reject") verdict = "datacenter";
+    else if (fraud.datacenter === "hold") hold = true;
+  }
 
   const macros: MacroValues = {
     click_id: clickId,
@@ -169,6 +185,8 @@ export async function handleClick(req: ClickRequest): Promise<Response> {
     ...subs,
     referer: request.headers.get("referer")?.slice(0, 1024) ?? null,
     source: link.kind === "short" ? "short" : "redirect",
+    ...(flags.length > 0 ? { flags } : {}),
+    ...(hold ? { hold } : {}),
   };
   enqueueClick(env, ctx, {
     event,
@@ -176,6 +194,7 @@ export async function handleClick(req: ClickRequest): Promise<Response> {
     userAgent,
     dedupe: dedupeRuleFor(record, link.kind === "short", config.dedupeSeconds),
     nonce: link.kind === "signed" ? link.nonce : null,
+    frequency: { ip: fraud.ip_frequency, link: fraud.link_frequency },
     // Remembered until the link could no longer verify under any TTL the offer may be given later
     // (at most 24 h after its timestamp), so raising a TTL cannot revive a spent link.
     nonceTtlSeconds:

@@ -19,6 +19,8 @@ export interface EdgeEnv {
   CLICK_DEDUPE_SECONDS?: string;
   /** How long a link record stays in the isolate cache (default 15 s; a paused offer stops within it). */
   LINK_CACHE_SECONDS?: string;
+  /** More datacenter/hosting ASNs for the offers' datacenter rule, comma-separated (e.g. "64500,64501"). */
+  DATACENTER_ASNS?: string;
   CLICKS: Queue<ClickBatchMessage>;
   LINKS: Service & LinkResolver;
 }
@@ -28,6 +30,8 @@ export interface EdgeConfig {
   shortHosts: Set<string>;
   dedupeSeconds: number;
   cacheMs: number;
+  /** The deployment's datacenter ASNs, added to the platform's list. */
+  datacenterAsns: ReadonlySet<number>;
 }
 
 const REQUIRED = ["UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "IP_HASH_SECRET"] as const;
@@ -54,6 +58,12 @@ export function edgeConfig(env: EdgeEnv): EdgeConfig {
     ),
     dedupeSeconds: positiveInt(env.CLICK_DEDUPE_SECONDS, 86_400),
     cacheMs: positiveInt(env.LINK_CACHE_SECONDS, 15) * 1000,
+    datacenterAsns: new Set(
+      (env.DATACENTER_ASNS ?? "")
+        .split(",")
+        .map((a) => Number.parseInt(a.trim().replace(/^AS/i, ""), 10))
+        .filter((a) => Number.isSafeInteger(a) && a > 0),
+    ),
   };
   checked = { env, config };
   return config;

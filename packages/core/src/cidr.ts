@@ -131,3 +131,17 @@ export function assertIpAllowed(ranges: readonly string[], ip: string | null, wh
     throw new ApiError("IP_NOT_ALLOWED", `Client IP is not in the ${whose} postback allowlist`);
   }
 }
+
+/**
+ * Who a client is for throttles: an IPv4 address itself, and for IPv6 its /64 network (one
+ * subscriber's allocation: an ISP hands each customer at least a /64, so rotating through it must
+ * not buy fresh attempts). Unparseable input is keyed as is.
+ */
+export function clientNetworkOf(ip: string): string {
+  const parsed = parseIp(ip);
+  if (!parsed) return ip.trim();
+  if (parsed.version === 4) return parsed.bytes.join(".");
+  const hextets: string[] = [];
+  for (let i = 0; i < 8; i += 2) hextets.push(((parsed.bytes[i]! << 8) | parsed.bytes[i + 1]!).toString(16));
+  return `${hextets.join(":")}::/64`;
+}

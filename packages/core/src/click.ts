@@ -2,6 +2,7 @@
 // Its valibot schema guards the consumer against malformed or foreign messages.
 
 import * as v from "valibot";
+import { CLICK_FLAGS } from "./fraud-rules";
 import { CLICK_ID_PATTERN } from "./ids";
 
 export const VERDICTS = [
@@ -16,6 +17,10 @@ export const VERDICTS = [
   "paused",
   /** A short-link click on an offer whose short_link_policy is `do_not_count`. */
   "not_counted",
+  /** Refused by the offer's datacenter rule (action `reject`). */
+  "datacenter",
+  /** Beyond the offer's per-IP or per-link click cap (action `reject`). */
+  "frequency_cap",
 ] as const;
 
 export type Verdict = (typeof VERDICTS)[number];
@@ -31,7 +36,14 @@ export const COUNTED_VERDICTS: readonly Verdict[] = ["valid", "legacy"];
 export const PAYABLE_CLICK_VERDICTS: readonly string[] = ["valid", "legacy", "duplicate"];
 
 /** Verdicts that are also written to fraud_events. */
-export const FRAUD_VERDICTS: readonly Verdict[] = ["expired", "replay", "invalid_signature", "geo_blocked"];
+export const FRAUD_VERDICTS: readonly Verdict[] = [
+  "expired",
+  "replay",
+  "invalid_signature",
+  "geo_blocked",
+  "datacenter",
+  "frequency_cap",
+];
 
 // Postgres cannot store NUL (text or jsonb) nor lone UTF-16 surrogates; one such click would fail
 // its whole batch statement, so they are stripped at the edge and refused here.
@@ -75,6 +87,10 @@ export const ClickEventSchema = v.object({
   source: v.picklist(["redirect", "short", "sdk"]),
   /** Counted while Redis was down: replay and dedupe were not checked (absent: false). */
   unverified: v.optional(v.boolean()),
+  /** Fraud rules that fired on this click, whatever their action (absent: none). */
+  flags: v.optional(v.pipe(v.array(v.picklist(CLICK_FLAGS)), v.maxLength(CLICK_FLAGS.length))),
+  /** A fired rule's action is `hold`: conversions on this click wait as pending (absent: false). */
+  hold: v.optional(v.boolean()),
 });
 
 export type ClickEvent = v.InferOutput<typeof ClickEventSchema>;

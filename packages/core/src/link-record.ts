@@ -2,6 +2,13 @@
 // Postgres into Redis (`link:v2:{code}`) by the API whenever an offer, link or secret changes.
 
 import * as v from "valibot";
+import { FRAUD_ACTIONS } from "./fraud-rules";
+
+const FrequencyRecordSchema = v.object({
+  max_clicks: v.number(),
+  window_seconds: v.number(),
+  action: v.picklist(FRAUD_ACTIONS),
+});
 
 /**
  * What a click through a short link (unsigned, so anyone can repeat it) counts as. The default,
@@ -43,6 +50,14 @@ export const LinkRecordSchema = v.object({
   short_link_policy: v.optional(v.picklist(SHORT_LINK_POLICIES)),
   dedupe_mode: v.optional(v.picklist(DEDUPE_MODES)),
   dedupe_window_seconds: v.optional(v.number()),
+  /** The offer's edge fraud rules (absent: DEFAULT_FRAUD_RULES). */
+  fraud: v.optional(
+    v.object({
+      datacenter: v.picklist(FRAUD_ACTIONS),
+      ip_frequency: v.nullable(FrequencyRecordSchema),
+      link_frequency: v.nullable(FrequencyRecordSchema),
+    }),
+  ),
 });
 
 export type LinkRecord = v.InferOutput<typeof LinkRecordSchema>;
@@ -70,6 +85,8 @@ export const ClickAttributionSchema = v.object({
   created_at: v.number(),
   /** Counted while Redis was down (replay and dedupe unchecked): conversions on it wait as pending. */
   unverified: v.optional(v.boolean()),
+  /** A fraud rule with the action `hold` fired on it: conversions on it wait as pending. */
+  hold: v.optional(v.boolean()),
 });
 
 export type ClickAttribution = v.InferOutput<typeof ClickAttributionSchema>;

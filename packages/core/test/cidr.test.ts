@@ -1,7 +1,7 @@
 // CIDR matching for postback allowlists: IPv4, IPv6, mapped addresses and malformed input.
 
 import { describe, expect, it } from "vitest";
-import { isIpAllowed, parseCidr, parseIp } from "../src/index";
+import { clientNetworkOf, isIpAllowed, parseCidr, parseIp } from "../src/index";
 
 describe("parseIp", () => {
   it("parses IPv4 and IPv6, compressed and with an IPv4 tail", () => {
@@ -81,5 +81,16 @@ describe("parseCidr / isIpAllowed", () => {
     expect(isIpAllowed("not-an-ip", ["0.0.0.0/0"])).toBe(false);
     expect(isIpAllowed("", ["0.0.0.0/0"])).toBe(false);
     expect(isIpAllowed("10.0.0.1", [])).toBe(false);
+  });
+});
+
+describe("clientNetworkOf", () => {
+  it("keys IPv4 by address and IPv6 by its /64, whatever the spelling", () => {
+    expect(clientNetworkOf("198.51.100.7")).toBe("198.51.100.7");
+    expect(clientNetworkOf("::ffff:198.51.100.7")).toBe("198.51.100.7");
+    expect(clientNetworkOf("2001:db8:1:2::1")).toBe("2001:db8:1:2::/64");
+    expect(clientNetworkOf("2001:0DB8:0001:0002:ffff:eeee:dddd:cccc")).toBe("2001:db8:1:2::/64");
+    expect(clientNetworkOf("2001:db8:1:3::1")).not.toBe(clientNetworkOf("2001:db8:1:2::1"));
+    expect(clientNetworkOf("not an ip")).toBe("not an ip");
   });
 });

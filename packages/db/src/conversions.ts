@@ -1,11 +1,11 @@
 // Conversions, written by the ingestion API, and the offer lookups ingestion starts from. Each write
-// is one statement (or, for a status change, one short transaction) that also keeps stats_daily in
+// is one statement (or, for a status change, one short transaction) that also keeps the rollups in
 // step, so a refused or duplicate request changes nothing and a conversion is counted exactly once.
 
-import { type ClickAttribution, isIpAllowed } from "@afftrack/core";
+import { type ClickAttribution, type FraudRules, isIpAllowed } from "@afftrack/core";
 import { type Insertable, type Kysely, sql } from "kysely";
 import { isUniqueViolation } from "./pagination";
-import { addToRollups, rollupDay } from "./rollups";
+import { addToRollups, conversionRollupRows, rollupCtes } from "./rollups";
 import type { ConversionAttribution, ConversionsTable, Database } from "./schema";
 
 export interface IngestOffer {
@@ -23,6 +23,10 @@ export interface IngestOffer {
   attribution_window_days: number;
   /** 004: conversions of one event type paid per click. */
   conversions_per_click: number;
+  /** 010: event types paid, each with its own cap; empty: any, sharing one cap per click. */
+  paid_event_types: string[];
+  /** 010: the offer's fraud rules as stored (absent keys: DEFAULT_FRAUD_RULES). */
+  fraud_rules: Partial<FraudRules>;
 }
 
 /** A click as attribution needs it (a `clicks` row, or the edge's Redis copy of a queued one). */
@@ -40,7 +44,7 @@ interface OfferRow extends Omit<IngestOffer, "payout_amount"> {
 
 const OFFER_COLUMNS = sql`o.id, o.tenant_id, o.advertiser_id, o.status, o.payout_type, o.payout_amount,
   o.currency, o.allowed_countries, o.blocked_countries, o.postback_ip_allowlist,
-  o.attribution_window_days, o.conversions_per_click`;
+  o.attribution_window_days, o.conversions_per_click, o.paid_event_types, o.fraud_rules`;
 
 /** Whether publisher p may be credited on offer o: active, and admitted to it if it is private. */
 const PUBLISHER_ELIGIBLE = sql`(p.status = 'active' AND (o.visibility = 'public' OR p.id = ANY(o.allowed_publisher_ids)))`;
@@ -58,7 +62,7 @@ export async function loadConversionContext(
     SELECT ${OFFER_COLUMNS},
       (SELECT to_jsonb(c) FROM (
          SELECT k.click_id, k.tenant_id, k.advertiser_id, k.offer_id, k.publisher_id, k.tracking_code,
-           k.verdict, k.unverified, (extract(epoch FROM k.created_at) * 1000)::bigint AS created_at,
+           k.verdict, k.unverified, k.held AS hold, (extract(epoch FROM k.created_at) * 1000)::bigint AS created_at,
            coalesce((SELECT ${PUBLISHER_ELIGIBLE} FROM publishers p, offers o
              WHERE p.id = k.publisher_id AND o.id = k.offer_id), false) AS publisher_eligible
          FROM clicks k WHERE k.click_id = ${p.clickId}) c) AS click
@@ -136,7 +140,13 @@ export const jsonb = (value: unknown) =>
 export async function insertConversion(
   db: Kysely<Database>,
   c: NewConversion,
-  opts: { conversionsPerClick: number | null } = { conversionsPerClick: null },
+  opts: {
+    conversionsPerClick: number | null;
+    /** The cap's key on the click: the event type, or "*" when all event types share one cap. */
+    slotKey?: string;
+    /** A fraud rule fired on this conversion: recorded as a fraud event in the same statement. */
+    fraud?: { kind: string; detail: Record<string, unknown> } | null;
+  } = { conversionsPerClick: null },
 ): Promise<{ id: string; created_at: Date; attribution: ConversionAttribution } | null> {
   // A conversion recorded as rejected can never be paid (rejected is final): it takes no slot.
   const capped =
@@ -148,7 +158,7 @@ export async function insertConversion(
   const result = await sql<{ id: string; created_at: Date; attribution: ConversionAttribution }>`
     WITH slot AS (
       INSERT INTO click_conversion_slots AS s (click_id, event_type, tenant_id, transaction_ids)
-      SELECT ${c.click_id}, ${eventType}, ${c.tenant_id}, ARRAY[${c.transaction_id}::text]
+      SELECT ${c.click_id}, ${opts.slotKey ?? eventType}, ${c.tenant_id}, ARRAY[${c.transaction_id}::text]
       WHERE ${capped} AND NOT EXISTS (SELECT 1 FROM conversions
         WHERE advertiser_id = ${c.advertiser_id} AND transaction_id = ${c.transaction_id})
       ON CONFLICT (click_id, event_type) DO UPDATE SET transaction_ids = s.transaction_ids || excluded.transaction_ids
@@ -171,23 +181,24 @@ export async function insertConversion(
         ${jsonb(c.device_info)}::jsonb, ${jsonb(c.custom_params)}::jsonb, ${jsonb(c.metadata)}::jsonb,
         ${c.sdk_version}, ${c.sdk_platform}
       FROM granted g
-      RETURNING id, tenant_id, offer_id, publisher_id, status, amount, payout, revenue_in_rollup,
-        payout_in_rollup, created_at, attribution
+      RETURNING id, tenant_id, advertiser_id, offer_id, publisher_id, click_id, status, amount, currency, payout,
+        payout_currency, created_at, attribution
     ), hist AS (
       INSERT INTO conversion_status_history (conversion_id, tenant_id, from_status, to_status, source)
       SELECT id, tenant_id, NULL, status, ${c.source} FROM ins
       RETURNING 1
-    ), stats AS (
-      ${addToRollups(
-        "conversions",
-        sql`SELECT tenant_id, ${rollupDay(sql`created_at`)}, offer_id, publisher_id, 1,
-          CASE WHEN revenue_in_rollup THEN amount ELSE 0 END, CASE WHEN payout_in_rollup THEN payout ELSE 0 END
-        FROM ins WHERE publisher_id IS NOT NULL AND status = 'approved'`,
-      )}
+    ), fraud AS (
+      INSERT INTO fraud_events (tenant_id, kind, click_id, tracking_code, offer_id, publisher_id, detail, created_at)
+      SELECT ins.tenant_id, ${opts.fraud?.kind ?? null}::text, ${c.click_id}, ${c.tracking_code}, ins.offer_id,
+        ${c.publisher_id}, ${jsonb({ ...opts.fraud?.detail, conversion_id: c.id, transaction_id: c.transaction_id })}::jsonb,
+        ins.created_at
+      FROM ins WHERE ${opts.fraud?.kind ?? null}::text IS NOT NULL
+      ON CONFLICT (click_id, kind) WHERE click_id IS NOT NULL DO NOTHING
       RETURNING 1
-    )
+    ), ${rollupCtes(conversionRollupRows(sql`ins`))}
     SELECT id, created_at, attribution, (SELECT count(*) FROM hist) AS history,
-      (SELECT count(*) FROM stats) AS rollups
+      (SELECT count(*) FROM fraud) AS fraud,
+      (SELECT count(*) FROM rollup_q) AS rollups
     FROM ins
   `
     .execute(db)
@@ -293,19 +304,18 @@ export async function changeConversionStatus(
         .updateTable("click_conversion_slots")
         .set({ transaction_ids: sql<string[]>`array_remove(transaction_ids, ${row.transaction_id}::text)` })
         .where("click_id", "=", row.click_id)
-        .where("event_type", "=", row.event_type)
         .execute();
     }
-    const delta = p.to === "approved" ? 1 : row.status === "approved" ? -1 : 0;
-    if (delta !== 0 && row.publisher_id) {
-      const revenue = row.revenue_in_rollup ? Number(row.amount) * delta : 0;
-      const payout = row.payout_in_rollup ? Number(row.payout) * delta : 0;
-      await addToRollups(
-        "conversions",
-        sql`VALUES (${row.tenant_id}, ${rollupDay(sql`${row.created_at}::timestamptz`)}, ${row.offer_id},
-          ${row.publisher_id}, ${delta}, ${revenue}, ${payout})`,
-      ).execute(tx);
-    }
+    // Take the conversion out of its old status's counters and into the new one's, in this
+    // transaction: the same dimensions (its click's) and bucket (its created_at) both times.
+    await addToRollups(sql`
+      ${conversionRollupRows(sql`(SELECT * FROM conversions WHERE id = ${row.id})`)}
+      UNION ALL
+      ${conversionRollupRows(
+        sql`(SELECT id, tenant_id, advertiser_id, offer_id, publisher_id, click_id, ${row.status}::text AS status,
+          amount, currency, payout, payout_currency, created_at FROM conversions WHERE id = ${row.id})`,
+        sql`-1`,
+      )}`).execute(tx);
     return { kind: "changed", ...base, from: row.status, to: p.to };
   });
 }

@@ -3,6 +3,7 @@
 
 import {
   ApiError,
+  type FraudRules,
   type LinkRecord,
   type ListLinksInput,
   linkTtlCeiling,
@@ -10,6 +11,7 @@ import {
   newShortCode,
   newTrackingCode,
   type TrackingLink,
+  withFraudDefaults,
 } from "@afftrack/core";
 import type { Kysely } from "kysely";
 import { liveSecret } from "./link-secrets";
@@ -33,6 +35,12 @@ function linksWithOwners(db: Kysely<Database>) {
     .innerJoin("offers as o", "o.id", "l.offer_id")
     .innerJoin("advertisers as a", "a.id", "o.advertiser_id")
     .innerJoin("publishers as p", "p.id", "l.publisher_id");
+}
+
+/** The part of an offer's fraud rules the edge applies (the conversion-time rule is the API's). */
+function edgeFraudRules(stored: Partial<FraudRules>): NonNullable<LinkRecord["fraud"]> {
+  const { datacenter, ip_frequency, link_frequency } = withFraudDefaults(stored);
+  return { datacenter, ip_frequency, link_frequency };
 }
 
 export async function loadLinkRecord(
@@ -61,6 +69,7 @@ export async function loadLinkRecord(
       "o.short_link_policy",
       "o.dedupe_mode",
       "o.dedupe_window_seconds",
+      "o.fraud_rules",
     ])
     .$if("trackingCode" in by, (q) =>
       q.where("l.tracking_code", "=", (by as { trackingCode: string }).trackingCode),
@@ -109,6 +118,7 @@ export async function loadLinkRecord(
       short_link_policy: row.short_link_policy,
       dedupe_mode: row.dedupe_mode,
       dedupe_window_seconds: row.dedupe_window_seconds,
+      fraud: edgeFraudRules(row.fraud_rules),
     },
     maxAgeSeconds: maxAge,
   };

@@ -5,6 +5,7 @@ import {
   ApiError,
   type CreateOfferInput,
   type DedupeMode,
+  type FraudRules,
   type ListOffersInput,
   linkTtlCeiling,
   newId,
@@ -12,6 +13,7 @@ import {
   type PublisherOffer,
   type ShortLinkPolicy,
   type UpdateOfferInput,
+  withFraudDefaults,
 } from "@afftrack/core";
 import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
 import { advertiserScopeOrThrow } from "./advertisers";
@@ -39,9 +41,11 @@ const FIELDS = [
   "postback_ip_allowlist",
   "attribution_window_days",
   "conversions_per_click",
+  "paid_event_types",
   "short_link_policy",
   "dedupe_mode",
   "dedupe_window_seconds",
+  "fraud_rules",
   "created_at",
   "updated_at",
 ] as const;
@@ -67,9 +71,11 @@ interface OfferRow {
   postback_ip_allowlist: string[];
   attribution_window_days: number;
   conversions_per_click: number;
+  paid_event_types: string[];
   short_link_policy: ShortLinkPolicy;
   dedupe_mode: DedupeMode;
   dedupe_window_seconds: number;
+  fraud_rules: Partial<FraudRules>;
   created_at: Date;
   updated_at: Date;
 }
@@ -93,6 +99,7 @@ function shared(row: OfferRow) {
     max_link_ttl_seconds: row.max_link_ttl_seconds,
     attribution_window_days: row.attribution_window_days,
     conversions_per_click: row.conversions_per_click,
+    paid_event_types: row.paid_event_types,
   };
 }
 
@@ -107,6 +114,7 @@ function toOffer(row: OfferRow): Offer {
     short_link_policy: row.short_link_policy,
     dedupe_mode: row.dedupe_mode,
     dedupe_window_seconds: row.dedupe_window_seconds,
+    fraud_rules: withFraudDefaults(row.fraud_rules),
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
@@ -194,7 +202,7 @@ export async function createOffer(
   caller: CallerScope,
   input: CreateOfferInput,
 ): Promise<Offer> {
-  const { advertiser_id: requested, ...values } = input;
+  const { advertiser_id: requested, fraud_rules, ...values } = input;
   const advertiser_id = await advertiserScopeOrThrow(db, caller, requested);
   await assertPublishersInNetwork(db, caller.tenant_id, values.allowed_publisher_ids);
   assertRevshareWithin100(values.payout_type ?? "cpa", values.payout_amount ?? 0);
@@ -202,6 +210,8 @@ export async function createOffer(
     .insertInto("offers")
     .values({
       ...values,
+      // Stored as given: rules left out follow the platform's defaults, also when those change.
+      ...(fraud_rules ? { fraud_rules: JSON.stringify(fraud_rules) } : {}),
       payout_amount: values.payout_amount ?? 0,
       id: newId("off"),
       tenant_id: caller.tenant_id,
@@ -283,10 +293,16 @@ export async function updateOfferOrThrow(
     input.payout_amount ?? Number(before.payout_amount),
   );
   await assertPublishersInNetwork(db, caller.tenant_id, input.allowed_publisher_ids);
+  const { fraud_rules, ...fields } = input;
   return db.transaction().execute(async (tx) => {
     const row = await tx
       .updateTable("offers as o")
-      .set({ ...input, updated_at: new Date() })
+      .set({
+        ...fields,
+        // Rules named replace the stored ones; the others stay as they were.
+        ...(fraud_rules ? { fraud_rules: JSON.stringify({ ...before.fraud_rules, ...fraud_rules }) } : {}),
+        updated_at: new Date(),
+      })
       .where("o.id", "=", before.id)
       .where("o.tenant_id", "=", caller.tenant_id)
       .returning(COLUMNS)

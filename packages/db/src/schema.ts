@@ -1,7 +1,9 @@
 // Kysely table types; they mirror migrations/ and are the only place column names are spelled.
 
-import type { DedupeMode, ShortLinkPolicy } from "@afftrack/core";
+import type { DedupeMode, FraudRules, ShortLinkPolicy } from "@afftrack/core";
 import type { ColumnType, Generated } from "kysely";
+import type { AnalyticsTables } from "./analytics-schema";
+import type { TrackerTables } from "./tracker-schema";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Numeric = ColumnType<string, number | string, number | string>;
@@ -9,6 +11,8 @@ type Numeric = ColumnType<string, number | string, number | string>;
 export interface TenantsTable {
   id: string;
   name: string;
+  /** 007-analytics: the network's IANA time zone, the stats' default. */
+  timezone: ColumnType<string, string | undefined>;
   created_at: Timestamp;
 }
 
@@ -74,6 +78,10 @@ export interface OffersTable {
   short_link_policy: ColumnType<ShortLinkPolicy, ShortLinkPolicy | undefined>;
   dedupe_mode: ColumnType<DedupeMode, DedupeMode | undefined>;
   dedupe_window_seconds: ColumnType<number, number | undefined>;
+  /** 010: event types paid, each with its own per-click cap; empty: any, sharing one cap. */
+  paid_event_types: ColumnType<string[], string[] | undefined, string[]>;
+  /** Partial FraudRules (core); absent keys take DEFAULT_FRAUD_RULES. */
+  fraud_rules: ColumnType<Partial<FraudRules>, string | undefined, string>;
   /** 006-link-ttl: the advertiser's maximum link TTL (null: the seed's 24 hours). */
   max_link_ttl_seconds: ColumnType<number | null, number | null | undefined>;
 }
@@ -166,6 +174,10 @@ export interface ClicksTable {
   sdk_meta: ColumnType<unknown, string | null | undefined, string | null>;
   /** 005-edge-rules: counted while Redis was down (replay and dedupe unchecked). */
   unverified: ColumnType<boolean, boolean | undefined>;
+  /** Fraud rules that fired on the click (ClickFlag names), whatever their action. */
+  flags: ColumnType<string[], string[] | undefined, string[]>;
+  /** A fired rule's action was `hold`: conversions on the click wait as pending. */
+  held: ColumnType<boolean, boolean | undefined>;
 }
 
 export interface FraudEventsTable {
@@ -180,6 +192,7 @@ export interface FraudEventsTable {
   created_at: Timestamp;
 }
 
+/** 007-analytics: a view over stats_h (per UTC day, attributed, in the offer's currency). */
 export interface StatsDailyTable {
   tenant_id: string;
   day: ColumnType<string, string, string>;
@@ -205,7 +218,9 @@ export type ConversionAttribution =
   /** 004: the click already has the offer's conversions_per_click of this event type. */
   | "click_cap_reached"
   /** 004: the click's publisher is suspended or no longer admitted to the (private) offer. */
-  | "publisher_not_eligible";
+  | "publisher_not_eligible"
+  /** 010: the offer lists paid_event_types and this conversion's event type is not one of them. */
+  | "event_type_not_paid";
 
 /** 002-ingestion: one row per advertiser and transaction_id (unique index). */
 export interface ConversionsTable {
@@ -260,7 +275,80 @@ export interface ClickConversionSlotsTable {
   transaction_ids: string[];
 }
 
-export interface Database {
+/** 008-webhooks: webhook endpoints (kind "webhook") and publisher postback URLs (kind "postback"). */
+export interface WebhookEndpointsTable {
+  id: string;
+  tenant_id: string;
+  kind: "webhook" | "postback";
+  owner_type: "advertiser" | "publisher";
+  advertiser_id: string | null;
+  publisher_id: string | null;
+  url: string;
+  method: ColumnType<"GET" | "POST", "GET" | "POST" | undefined>;
+  description: string | null;
+  events: ColumnType<string[], string[] | undefined>;
+  statuses: ColumnType<string[], string[] | undefined>;
+  fire_on: ColumnType<"all" | "first", "all" | "first" | undefined>;
+  offer_id: string | null;
+  enabled: ColumnType<boolean, boolean | undefined>;
+  disabled_reason: ColumnType<string | null, string | null | undefined>;
+  failing_since: ColumnType<Date | null, Date | string | null | undefined>;
+  deleted_at: ColumnType<Date | null, Date | string | null | undefined>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** 008-webhooks: signing secrets; several are active while a rotation overlaps. */
+export interface WebhookSecretsTable {
+  id: string;
+  tenant_id: string;
+  endpoint_id: string;
+  secret: string;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined>;
+  created_at: Timestamp;
+}
+
+/** 008-webhooks: one row per event × endpoint; `id` is the stable webhook-id. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  tenant_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  conversion_id: string | null;
+  payload: string;
+  request_method: string;
+  request_url: string;
+  status: ColumnType<"pending" | "succeeded" | "failed", "pending" | "succeeded" | "failed" | undefined>;
+  attempt_count: ColumnType<number, number | undefined>;
+  last_response_status: ColumnType<number | null, number | null | undefined>;
+  next_attempt_at: ColumnType<Date | null, Date | string | null | undefined>;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined>;
+  succeeded_at: ColumnType<Date | null, Date | string | null | undefined>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** 008-webhooks: every attempt of a delivery, as sent and as answered. */
+export interface WebhookAttemptsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  delivery_id: string;
+  attempt: number;
+  trigger: "scheduled" | "resend" | "recover";
+  request_method: string;
+  request_url: string;
+  request_headers: ColumnType<Record<string, string>, string, string>;
+  request_body: string | null;
+  response_status: number | null;
+  response_body: string | null;
+  error: string | null;
+  latency_ms: number;
+  next_attempt_at: ColumnType<Date | null, Date | string | null | undefined>;
+  created_at: Timestamp;
+}
+
+export interface Database extends TrackerTables, AnalyticsTables {
   tenants: TenantsTable;
   advertisers: AdvertisersTable;
   publishers: PublishersTable;
@@ -277,4 +365,8 @@ export interface Database {
   click_conversion_slots: ClickConversionSlotsTable;
   refresh_tokens: RefreshTokensTable;
   invitations: InvitationsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_secrets: WebhookSecretsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -222,6 +222,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         // Tests register hundreds of networks from one address; a variant sets the real limits.
         REGISTER_LIMIT_PER_HOUR: "1000000",
         REGISTER_LIMIT_GLOBAL_PER_HOUR: "1000000",
+        // Webhook receivers of the local stack and tests listen on 127.0.0.1 (production: false).
+        WEBHOOK_ALLOW_PRIVATE: "true",
         ...opts.apiVars,
       },
       queueProducers: Object.fromEntries(apiConfig.queueProducers.map((p) => [p.binding, p.queue])),

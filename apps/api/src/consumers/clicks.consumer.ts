@@ -6,8 +6,13 @@
 import { type ClickEvent, clickEventsOf } from "@afftrack/core";
 import { insertClickBatch } from "@afftrack/db";
 import type { Services } from "../services/factory";
+import { type LiveNamespace, liveClickOf, publishLive } from "../services/live";
 
-export async function consumeClicks(batch: MessageBatch<unknown>, services: Services): Promise<void> {
+export async function consumeClicks(
+  batch: MessageBatch<unknown>,
+  services: Services,
+  live?: LiveNamespace,
+): Promise<void> {
   const { log } = services;
   const events: ClickEvent[] = [];
   for (const message of batch.messages) {
@@ -23,6 +28,8 @@ export async function consumeClicks(batch: MessageBatch<unknown>, services: Serv
   try {
     await insertClickBatch(services.db(), events);
     for (const message of batch.messages) message.ack();
+    // After commit: the tenants' live feeds (best effort, never retried).
+    await publishLive(live, events.map(liveClickOf), log);
   } catch (err) {
     log.error("click batch failed, retrying message by message", err, { size: events.length });
     await settleOneByOne(services, batch);

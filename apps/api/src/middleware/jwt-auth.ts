@@ -25,9 +25,9 @@ declare module "../context" {
 export function requireAuth(...roles: UserRole[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match?.[1]) throw new ApiError("UNAUTHORIZED", "Missing bearer token");
-    const result = await verifyJwt(match[1], c.get("config").jwtSecret);
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? tokenOfWebSocketProtocol(c);
+    if (!token) throw new ApiError("UNAUTHORIZED", "Missing bearer token");
+    const result = await verifyJwt(token, c.get("config").jwtSecret);
     if (!result.ok) {
       throw new ApiError(
         "UNAUTHORIZED",
@@ -49,6 +49,16 @@ export function requireAuth(...roles: UserRole[]): MiddlewareHandler<AppEnv> {
     }
     await next();
   };
+}
+
+/** The live stream's subprotocol; a browser's WebSocket offers it beside `bearer.<token>`. */
+export const LIVE_PROTOCOL = "afftrack.live.v1";
+
+/** A browser cannot set headers on a WebSocket: its token comes as the subprotocol `bearer.<jwt>`. */
+function tokenOfWebSocketProtocol(c: AppContext): string | undefined {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return undefined;
+  const offered = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+  return offered.find((p) => p.startsWith("bearer."))?.slice("bearer.".length) || undefined;
 }
 
 export function callerOf(c: AppContext): Caller {

@@ -66,6 +66,8 @@ export const OPENAPI_OPTIONS: Partial<GenerateSpecOptions> = {
     },
   },
   exclude: ["/openapi.json", "/docs", "/healthz"],
+  // Routes like /api/exports/clicks.csv are endpoints, not static files.
+  excludeStaticFile: false,
   defaultValidationErrorResponse: false,
 };
 

@@ -25,14 +25,16 @@ export interface RouteDoc {
   auth: Auth;
   /** The `data` of the success envelope. */
   response: v.GenericSchema;
-  /** Success status (default 200). */
-  status?: 200 | 201;
+  /** Success status (default 200); 101: a WebSocket upgrade (no body). */
+  status?: 200 | 201 | 101;
   /** What the success answer means, for the reader of the docs. */
   responseDescription?: string;
   /** An example of the success envelope (the seed's, where it has one). */
   example?: unknown;
   /** An example request body. */
   requestExample?: unknown;
+  /** A non-JSON success body (a streamed CSV export); errors stay in the JSON envelope. */
+  contentType?: "text/csv";
   /** Error codes this endpoint answers with besides INVALID_PARAMS, INTERNAL_ERROR and SERVICE_UNAVAILABLE. */
   errors: ErrorCode[];
 }
@@ -85,12 +87,17 @@ export function describe(doc: RouteDoc) {
     responses: {
       [status]: {
         description: doc.responseDescription ?? "Success",
-        content: {
-          "application/json": {
-            schema: resolver(successEnvelope(doc.response)),
-            ...(doc.example === undefined ? {} : { example: doc.example }),
-          },
-        },
+        content:
+          doc.status === 101
+            ? undefined
+            : doc.contentType === "text/csv"
+              ? { "text/csv": { schema: { type: "string" } } }
+              : {
+                  "application/json": {
+                    schema: resolver(successEnvelope(doc.response)),
+                    ...(doc.example === undefined ? {} : { example: doc.example }),
+                  },
+                },
       },
       ...errorResponses(doc.errors),
     },

@@ -7,10 +7,22 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildNetwork, call, type Network, uniqueEmail } from "../../../../tests/management-helpers";
 import { type SharedTestStack, sharedStack } from "../../../../tests/support";
+import { trackerSetup } from "../../../../tests/tracker-helpers";
 import { app } from "../app";
 
 let stack: SharedTestStack;
-let a: Network & { tracking_code: string; key_id: string; invitation_id: string; user_ids: string[] };
+let a: Network & {
+  tracking_code: string;
+  key_id: string;
+  invitation_id: string;
+  user_ids: string[];
+  tracker_customer_id: string;
+  tracker_key_id: string;
+  tracker_product_id: string;
+  webhook_id: string;
+  postback_url_id: string;
+  delivery_id: string;
+};
 let b: Network;
 
 beforeAll(async () => {
@@ -19,6 +31,15 @@ beforeAll(async () => {
   b = nb;
   const joined = await call(stack, "POST", `/api/offers/${na.offer_id}/join`, { token: na.publisherToken });
   const key = await call(stack, "POST", "/api/api-keys", { token: na.advertiserToken, body: {} });
+  const tracker = await trackerSetup(stack, {}, na);
+  const webhook = await call(stack, "POST", "/api/webhooks", {
+    token: na.advertiserToken,
+    body: { url: "https://hooks.example.com/victim", events: ["test"] },
+  });
+  const postbackUrl = await call(stack, "POST", "/api/postback-urls", {
+    token: na.publisherToken,
+    body: { url: "https://tracker.example.com/pb?tx={transaction_id}" },
+  });
   const invitation = await call(stack, "POST", "/api/invitations", {
     token: na.adminToken,
     body: { email: uniqueEmail("pending"), role: "publisher", publisher_id: na.publisher_id },
@@ -32,8 +53,15 @@ beforeAll(async () => {
     ...na,
     tracking_code: joined.body.data.tracking_code,
     key_id: key.body.data.id,
+    tracker_customer_id: tracker.customer_id,
+    tracker_key_id: tracker.key_id,
+    tracker_product_id: tracker.product_id,
     invitation_id: invitation.body.data.id,
     user_ids: users.map((u) => u.id),
+    webhook_id: webhook.body.data.id,
+    postback_url_id: postbackUrl.body.data.id,
+    // Deliveries are looked up within their endpoint: any well-formed id reaches that lookup.
+    delivery_id: "msg_0123456789abcdef0123456789abcdef",
   };
 });
 afterAll(() => stack.close());
@@ -53,6 +81,12 @@ const ID_OF: Record<string, keyof Victim> = {
   "/api/offers/:id": "offer_id",
   "/api/invitations/:id": "invitation_id",
   "/api/api-keys/:id": "key_id",
+  "/api/tracker/access-keys/:id": "tracker_key_id",
+  "/api/tracker/products/:id": "tracker_product_id",
+  "/api/webhooks/:id": "webhook_id",
+  "/api/webhooks/:id/deliveries/:delivery": "delivery_id",
+  "/api/postback-urls/:id": "postback_url_id",
+  "/api/postback-urls/:id/deliveries/:delivery": "delivery_id",
 };
 
 /** A valid body for the routes that need one, so the attempt reaches the lookup. */
@@ -61,6 +95,14 @@ const BODY_OF: Record<string, unknown> = {
   "PATCH /api/publishers/:id": { name: "pwned" },
   "PATCH /api/offers/:id": { status: "paused" },
   "POST /api/api-keys/:id/rotate": {},
+  "PATCH /api/tracker/products/:id": { name: "pwned" },
+  "POST /api/tracker/products/:id/test-event": { influencer_id: "someone" },
+  "PATCH /api/webhooks/:id": { enabled: false },
+  "POST /api/webhooks/:id/rotate": {},
+  "POST /api/webhooks/:id/recover": { since: "2020-01-01T00:00:00Z" },
+  "PATCH /api/postback-urls/:id": { enabled: false },
+  "POST /api/postback-urls/:id/rotate": {},
+  "POST /api/postback-urls/:id/recover": { since: "2020-01-01T00:00:00Z" },
 };
 
 /**
@@ -96,15 +138,45 @@ const WITHOUT_ID: Record<string, "body" | "list" | "own" | "public" | "api_key">
   "POST /api/sdk/batch": "api_key",
   "POST /api/postback": "api_key",
   "POST /api/conversions/status": "api_key",
+  "POST /api/webhooks": "body",
+  "GET /api/webhooks": "list",
+  "POST /api/postback-urls": "body",
+  "GET /api/postback-urls": "list",
+  "POST /api/tracker/customers": "own",
+  "GET /api/tracker/customers": "list",
+  "POST /api/tracker/access-keys": "body",
+  "GET /api/tracker/access-keys": "list",
+  "POST /api/tracker/products": "body",
+  "GET /api/tracker/products": "list",
+  // Filters by product or customer id only narrow the caller's own network's counters.
+  "GET /api/tracker/stats": "own",
+  // Analytics: filters (offer, publisher ids) only narrow the caller's own network's rollups.
+  "GET /api/network": "own",
+  "PATCH /api/network": "own",
+  "GET /api/stats": "own",
+  "GET /api/stats/live": "own",
+  "GET /api/stats/fraud": "own",
+  // The live stream: the caller's tenant channel, each event filtered by the caller's scope.
+  "GET /api/stats/stream": "own",
+  "GET /api/events": "list",
+  "GET /api/fraud-events": "list",
+  "GET /api/exports/clicks.csv": "own",
+  "GET /api/exports/conversions.csv": "own",
 };
 
 const NOT_API = new Set(["/openapi.json", "/docs", "/healthz"]);
+/**
+ * Public influencer-tracker endpoints without a bearer token: the access key in `/t/{access_key}` is
+ * the capability, and widgets are public by design (routes/t and routes/w test them).
+ */
+const PUBLIC_PREFIXES = ["/t/", "/w/"];
 
 /** The app's routes (method and path), without middleware and the documentation endpoints. */
 function routeTable(): { method: string; path: string }[] {
   const seen = new Map<string, { method: string; path: string }>();
   for (const r of app.routes) {
-    if (r.method === "ALL" || NOT_API.has(r.path)) continue;
+    if (r.method === "ALL" || NOT_API.has(r.path) || PUBLIC_PREFIXES.some((p) => r.path.startsWith(p)))
+      continue;
     seen.set(`${r.method} ${r.path}`, { method: r.method, path: r.path });
   }
   return [...seen.values()];
@@ -161,6 +233,38 @@ function bodyAttempts(v: Victim): Attempt[] {
     { method: "POST", path: "/api/api-keys", body: { advertiser_id: v.advertiser_id } },
     { method: "GET", path: `/api/link-secrets?advertiser_id=${v.advertiser_id}` },
     { method: "POST", path: "/api/link-secrets/rotate", body: { advertiser_id: v.advertiser_id } },
+    {
+      method: "POST",
+      path: "/api/webhooks",
+      body: { url: "https://e.com/h", events: ["test"], advertiser_id: v.advertiser_id },
+    },
+    {
+      method: "POST",
+      path: "/api/webhooks",
+      body: { url: "https://e.com/h", events: ["test"], publisher_id: v.publisher_id },
+    },
+    {
+      method: "POST",
+      path: "/api/webhooks",
+      // the attacker's own advertiser (admins name one): only the offer scope is foreign
+      body: {
+        url: "https://e.com/h",
+        events: ["test"],
+        offer_id: v.offer_id,
+        advertiser_id: b.advertiser_id,
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/postback-urls",
+      body: { url: "https://e.com/pb", publisher_id: v.publisher_id },
+    },
+    { method: "POST", path: "/api/tracker/access-keys", body: { customer_id: v.tracker_customer_id } },
+    {
+      method: "POST",
+      path: "/api/tracker/products",
+      body: { customer_id: v.tracker_customer_id, code: "pwned", name: "x" },
+    },
   ];
 }
 
@@ -177,6 +281,18 @@ function listsOf(v: Victim): string[] {
     `/api/links?offer_id=${v.offer_id}`,
     `/api/links?publisher_id=${v.publisher_id}`,
     "/api/api-keys",
+    "/api/webhooks",
+    "/api/postback-urls",
+    "/api/tracker/customers",
+    "/api/tracker/access-keys",
+    `/api/tracker/access-keys?customer_id=${v.tracker_customer_id}`,
+    "/api/tracker/products",
+    `/api/tracker/products?customer_id=${v.tracker_customer_id}`,
+    "/api/events",
+    `/api/events?offer_id=${v.offer_id}`,
+    `/api/events?type=conversions&publisher_id=${v.publisher_id}`,
+    "/api/fraud-events",
+    `/api/fraud-events?offer_id=${v.offer_id}`,
   ];
 }
 
@@ -195,7 +311,12 @@ function fake(v: typeof a): typeof a {
     offer_id: swap(v.offer_id),
     tracking_code: `Zz${v.tracking_code.slice(2)}`,
     key_id: swap(v.key_id),
+    tracker_customer_id: swap(v.tracker_customer_id),
+    tracker_key_id: swap(v.tracker_key_id),
+    tracker_product_id: swap(v.tracker_product_id),
     invitation_id: swap(v.invitation_id),
+    webhook_id: swap(v.webhook_id),
+    postback_url_id: swap(v.postback_url_id),
   };
 }
 
@@ -207,7 +328,12 @@ function secretsOf(v: typeof a): string[] {
     v.offer_id,
     v.tracking_code,
     v.key_id,
+    v.tracker_customer_id,
+    v.tracker_key_id,
+    v.tracker_product_id,
     v.invitation_id,
+    v.webhook_id,
+    v.postback_url_id,
     ...v.user_ids,
   ];
 }
@@ -253,6 +379,30 @@ async function snapshot() {
     users: await db
       .selectFrom("users")
       .select("id")
+      .where("tenant_id", "=", a.tenant_id)
+      .orderBy("id")
+      .execute(),
+    tracker: await db
+      .selectFrom("tracker_products")
+      .selectAll()
+      .where("tenant_id", "=", a.tenant_id)
+      .orderBy("id")
+      .execute(),
+    trackerKeys: await db
+      .selectFrom("tracker_access_keys")
+      .selectAll()
+      .where("tenant_id", "=", a.tenant_id)
+      .orderBy("id")
+      .execute(),
+    webhooks: await db
+      .selectFrom("webhook_endpoints")
+      .selectAll()
+      .where("tenant_id", "=", a.tenant_id)
+      .orderBy("id")
+      .execute(),
+    webhookSecrets: await db
+      .selectFrom("webhook_secrets")
+      .selectAll()
       .where("tenant_id", "=", a.tenant_id)
       .orderBy("id")
       .execute(),

@@ -179,7 +179,7 @@ describe("attribution window and per-click cap", () => {
     });
   });
 
-  it("pays one conversion per click and event type by default; the rest are click_cap_reached", async () => {
+  it("pays one conversion per click by default; the rest are click_cap_reached", async () => {
     const f = await ingestFixture(stack, { payoutAmount: 4 });
     const click = await sdkClick(f);
     const rows = [];
@@ -192,13 +192,35 @@ describe("attribution window and per-click cap", () => {
       "click_cap_reached",
     ]);
     expect(rows.slice(1).every((r) => r.payout === "0.0000" && r.publisher_id === null)).toBe(true);
-    // Another event type has its own cap.
+    // Event types are the caller's choice: by default they share the click's cap, so a new name
+    // for the same sale is not paid again.
     expect(await postback(f, { click_id: click, event_type: "install" })).toMatchObject({
-      attribution: "click",
+      attribution: "click_cap_reached",
       event_type: "install",
-      payout: "4.0000",
+      payout: "0.0000",
     });
-    expect(await statsRow(stack, f)).toMatchObject({ conversions: 2, payout: "8.0000" });
+    expect(await statsRow(stack, f)).toMatchObject({ conversions: 1, payout: "4.0000" });
+  });
+
+  it("with paid_event_types, pays each listed type once per click and no other type", async () => {
+    const f = await ingestFixture(stack, { payoutAmount: 4 });
+    await stack.db
+      .updateTable("offers")
+      .set({ paid_event_types: ["install", "purchase"] })
+      .where("id", "=", f.offer_id)
+      .execute();
+    const click = await sdkClick(f);
+    const install = await postback(f, { click_id: click, event_type: "install" });
+    const purchase = await postback(f, { click_id: click, event_type: "purchase" });
+    const again = await postback(f, { click_id: click, event_type: "purchase" });
+    const other = await postback(f, { click_id: click, event_type: "signup" });
+    expect([install, purchase, again, other].map((r) => [r.attribution, r.payout])).toEqual([
+      ["click", "4.0000"],
+      ["click", "4.0000"],
+      ["click_cap_reached", "0.0000"],
+      ["event_type_not_paid", "0.0000"],
+    ]);
+    expect(other.publisher_id).toBeNull();
   });
 
   it("frees a click's slot when its conversion is rejected, and a rejected one never takes it", async () => {

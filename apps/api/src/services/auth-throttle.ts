@@ -3,7 +3,7 @@
 // cannot all pass a check that none of them has counted yet. Clients are keyed by the daily keyed
 // IP hash, never the IP.
 
-import { ApiError, hashIp, sha256Hex } from "@afftrack/core";
+import { ApiError, clientNetworkOf, hashIp, sha256Hex } from "@afftrack/core";
 import type { AppContext } from "../context";
 
 export const LOGIN_FAILURE_LIMIT = 10;
@@ -37,7 +37,8 @@ async function countFirst(c: AppContext, windowSeconds: number, limits: Array<[s
 
 async function clientOf(c: AppContext): Promise<string> {
   const ip = c.req.header("cf-connecting-ip")?.trim() || "unknown";
-  return hashIp(c.get("config").ipHashSecret, ip);
+  // An IPv6 client is its /64: every address of one subscriber shares the same counters.
+  return hashIp(c.get("config").ipHashSecret, clientNetworkOf(ip));
 }
 
 async function loginKeys(c: AppContext, email: string) {

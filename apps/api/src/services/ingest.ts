@@ -12,6 +12,7 @@ import {
   type ConversionFieldsInput,
   classifyUserAgent,
   clickKey,
+  conversionTimeVerdict,
   FRAUD_VERDICTS,
   hashIp,
   isCountryBlocked,
@@ -23,6 +24,7 @@ import {
   type SdkConversionData,
   SdkHeadersSchema,
   type Verdict,
+  withFraudDefaults,
 } from "@afftrack/core";
 import {
   type AuthenticatedApiKey,
@@ -264,6 +266,8 @@ export async function recordConversion(
       (await isPublisherEligible(deps.db, { publisherId: click.publisher_id, offerId: click.offer_id }));
     let refused: ConversionAttribution | null = null;
     if (!eligible) refused = "publisher_not_eligible";
+    else if (offer.paid_event_types.length > 0 && !offer.paid_event_types.includes(input.event_type))
+      refused = "event_type_not_paid";
     else if (Date.now() - click.created_at > offer.attribution_window_days * DAY_MS)
       refused = "click_too_old";
     if (refused) {
@@ -289,9 +293,19 @@ export async function recordConversion(
     key.postback_ip_allowlist.length > 0 ||
     ctx.offer.postback_ip_allowlist.length > 0 ||
     offer.postback_ip_allowlist.length > 0;
-  // A click counted while Redis was down (replay and dedupe unchecked) is paid only after review.
-  const held = (req.source !== "postback" && allowlisted) || click?.unverified === true;
-  const status = held && input.status === "approved" ? "pending" : input.status;
+  // The offer's click-to-conversion time bounds: too fast suggests injection, too slow click spamming.
+  const timing = click
+    ? conversionTimeVerdict(withFraudDefaults(offer.fraud_rules), Date.now() - click.created_at)
+    : null;
+  // A click counted while Redis was down (replay and dedupe unchecked), or one a fraud rule holds,
+  // is paid only after review.
+  const held =
+    (req.source !== "postback" && allowlisted) ||
+    click?.unverified === true ||
+    click?.hold === true ||
+    timing?.action === "hold";
+  let status = held && input.status === "approved" ? "pending" : input.status;
+  if (timing?.action === "reject") status = "rejected";
   const id = newId("conv");
   const inserted = await insertConversion(
     deps.db,
@@ -324,7 +338,18 @@ export async function recordConversion(
       sdk_version: req.sdk.version,
       sdk_platform: req.sdk.platform,
     },
-    { conversionsPerClick: click ? offer.conversions_per_click : null },
+    {
+      conversionsPerClick: click ? offer.conversions_per_click : null,
+      // Event types are the caller's choice: unless the offer names the ones it pays, they share one cap.
+      slotKey: offer.paid_event_types.length > 0 ? input.event_type : "*",
+      fraud:
+        timing && click
+          ? {
+              kind: timing.kind,
+              detail: { seconds: Math.round((Date.now() - click.created_at) / 1000), action: timing.action },
+            }
+          : null,
+    },
   );
   if (!inserted) {
     throw new ApiError("DUPLICATE_TRANSACTION", `Transaction ${input.transaction_id} already processed`);

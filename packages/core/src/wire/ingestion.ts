@@ -16,6 +16,11 @@ export type ConversionStatus = (typeof CONVERSION_STATUSES)[number];
 export const SDK_PLATFORMS = ["android", "ios", "flutter", "react-native", "web"] as const;
 export type SdkPlatform = (typeof SDK_PLATFORMS)[number];
 export const DEFAULT_EVENT_TYPE = "conversion";
+/** An event type: 1-32 chars of [a-z0-9_-] (`install`, `purchase`, ...). */
+export const EventTypeSchema = v.pipe(
+  v.string(),
+  v.regex(/^[a-z0-9_-]{1,32}$/, "must be 1-32 chars of [a-z0-9_-]"),
+);
 
 const id = (max = 64) => v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(max));
 const optionalText = (max: number) => v.optional(v.nullable(v.pipe(v.string(), v.maxLength(max))));
@@ -79,12 +84,13 @@ const ConversionFields = {
   offer_id: id(),
   /** Required: conversions are unique per advertiser and transaction_id. */
   transaction_id: id(128),
-  /** The per-click conversion cap counts each event type on its own (e.g. `install`, `purchase`). */
+  /** What happened; an offer listing `paid_event_types` pays only those, each with its own cap. */
   event_type: v.optional(
     v.pipe(
-      v.string(),
-      v.regex(/^[a-z0-9_-]{1,32}$/, "must be 1-32 chars of [a-z0-9_-]"),
-      v.description("What happened (default `conversion`); the per-click cap applies per event type"),
+      EventTypeSchema,
+      v.description(
+        "What happened (default `conversion`). The per-click cap is shared by all event types unless the offer lists `paid_event_types`: then each listed type has its own cap and others pay nothing",
+      ),
     ),
     DEFAULT_EVENT_TYPE,
   ),

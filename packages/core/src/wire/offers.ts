@@ -2,6 +2,7 @@
 // list them, and the two views the endpoints answer with (the manager's and a publisher's).
 
 import * as v from "valibot";
+import { FraudRulesSchema, FraudRulesViewSchema } from "../fraud-rules";
 import {
   DEDUPE_MODES,
   MAX_DEDUPE_WINDOW_SECONDS,
@@ -21,6 +22,7 @@ import {
   SearchSchema,
   TimestampSchema,
 } from "./fields";
+import { EventTypeSchema } from "./ingestion";
 
 export const OFFER_STATUSES = ["active", "paused", "archived"] as const;
 const StatusSchema = v.picklist(OFFER_STATUSES);
@@ -97,7 +99,21 @@ const fields = {
     IntegerInRange(1, 365, "Days after a click within which its conversions are credited (default 30)"),
   ),
   conversions_per_click: v.optional(
-    IntegerInRange(1, 100, "Conversions paid per click and event type (default 1); later ones pay nothing"),
+    IntegerInRange(
+      1,
+      100,
+      "Conversions paid per click (default 1), all event types together, or per listed type with paid_event_types; later ones pay nothing",
+    ),
+  ),
+  paid_event_types: v.optional(
+    v.pipe(
+      v.array(EventTypeSchema),
+      v.maxLength(20),
+      v.transform((types) => [...new Set(types)]),
+      v.description(
+        "Event types this offer pays, each with its own per-click cap; empty (default): any event type, sharing one cap",
+      ),
+    ),
   ),
   visibility: v.optional(VisibilitySchema),
   allowed_publisher_ids: v.optional(
@@ -121,6 +137,14 @@ const fields = {
       v.picklist(DEDUPE_MODES),
       v.description(
         "Who is the same visitor for `duplicate`: `ip_ua` (default; IP and user agent), `ip`, or `off`",
+      ),
+    ),
+  ),
+  fraud_rules: v.optional(
+    v.pipe(
+      FraudRulesSchema,
+      v.description(
+        "Fraud rules, each with an action (`off`, `flag`, `hold`, `reject`); rules left out keep their current value (defaults: datacenter `flag`, 20 clicks per IP an hour `flag`, no link cap, no conversion-time bounds)",
       ),
     ),
   ),
@@ -176,6 +200,7 @@ const common = {
   max_link_ttl_seconds: v.nullable(v.number()),
   attribution_window_days: v.number(),
   conversions_per_click: v.number(),
+  paid_event_types: v.array(v.string()),
   created_at: TimestampSchema,
 };
 
@@ -189,6 +214,7 @@ export const OfferSchema = v.object({
   short_link_policy: v.picklist(SHORT_LINK_POLICIES),
   dedupe_mode: v.picklist(DEDUPE_MODES),
   dedupe_window_seconds: v.number(),
+  fraud_rules: FraudRulesViewSchema,
   updated_at: TimestampSchema,
 });
 export type Offer = v.InferOutput<typeof OfferSchema>;

@@ -8,6 +8,10 @@ import * as m003 from "./003-management";
 import * as m004 from "./004-attribution-rules";
 import * as m005 from "./005-edge-rules";
 import * as m006 from "./006-link-ttl";
+import * as m007 from "./007-analytics";
+import * as m008 from "./008-webhooks";
+import * as m009 from "./009-tracker";
+import * as m010 from "./010-fraud-rules";
 
 export const migrations: Record<string, Migration> = {
   "001-init": m001,
@@ -16,6 +20,10 @@ export const migrations: Record<string, Migration> = {
   "004-attribution-rules": m004,
   "005-edge-rules": m005,
   "006-link-ttl": m006,
+  "008-webhooks": m008,
+  "007-analytics": m007,
+  "009-tracker": m009,
+  "010-fraud-rules": m010,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -7,6 +7,7 @@ import type { Database } from "@afftrack/db";
 import { Redis } from "@upstash/redis";
 import type { Kysely } from "kysely";
 import { createFixture, DEFAULT_DESTINATION, nodeDb } from "../fixtures";
+import { demoTracker } from "./demo-tracker";
 import { readStackFile } from "./stack-file";
 
 type DemoRole = "network_admin" | "advertiser" | "publisher";
@@ -98,7 +99,9 @@ try {
     ),
   ]);
   const signed = await signLinkToken({ secret: f.link_secret, code: f.tracking_code });
+  const tracker = await demoTracker(db, f.tenant_id, stack.api_url);
   const out = {
+    dashboard_url: stack.dashboard_url ?? null,
     api_url: stack.api_url,
     edge_url: stack.edge_url,
     tenant_id: f.tenant_id,
@@ -117,6 +120,8 @@ try {
     admin_token,
     advertiser_token,
     publisher_token,
+    tracker_url: tracker.tracker_url,
+    streamtools: tracker.streamtools,
     demo_users: {
       password,
       admin: "admin@demo.afftrack.test",
@@ -128,6 +133,11 @@ try {
   console.error(
     "Demo ready. The api_key is new on every run (keys are stored hashed); earlier demo keys are revoked.",
   );
+  if (stack.dashboard_url) {
+    console.error(`Dashboard ${stack.dashboard_url}/login — password ${password} for each demo user:`);
+    for (const [role, email] of Object.entries(out.demo_users).filter(([k]) => k !== "password"))
+      console.error(`  ${role.padEnd(10)} ${email}`);
+  }
 } finally {
   await db.destroy();
 }

@@ -5,6 +5,8 @@ import path from "node:path";
 import { repoRoot } from "../build-workers";
 
 export interface StackFile {
+  /** The dashboard (SPA + /api proxy); absent in stack files written before it existed. */
+  dashboard_url?: string;
   edge_url: string;
   api_url: string;
   short_link_host: string | null;

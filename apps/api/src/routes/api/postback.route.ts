@@ -14,6 +14,7 @@ import type { AppEnv } from "../../context";
 import { apiKeyOf } from "../../middleware/api-key-auth";
 import { INGEST_GUARD_ERRORS, ingestGuards } from "../../middleware/ingest-guards";
 import { describe, validate } from "../../openapi/route";
+import { fanOutConversion } from "../../services/fanout";
 import { ingestDepsOf, recordConversion, requestOriginOf } from "../../services/ingest";
 
 export function registerPostback(app: Hono<AppEnv>): void {
@@ -41,6 +42,7 @@ export function registerPostback(app: Hono<AppEnv>): void {
         sdk: { version: null, platform: null },
         postbackIp: requestOriginOf(c).ip,
       });
+      fanOutConversion(c, { type: "conversion.created", conversion_id: r.conversion_id, status: r.status });
       const data: PostbackData = { conversion_id: r.conversion_id };
       return c.json(successBody(data, "Postback received"));
     },

@@ -139,6 +139,25 @@ describe("register and login", () => {
     expect(((await locked.json()) as { code: string }).code).toBe("RATE_LIMITED");
   });
 
+  it("counts an IPv6 client by its /64: rotating addresses inside it buys no more guesses", async () => {
+    const email = uniqueEmail("v6");
+    await call(stack, "POST", "/api/auth/register", {
+      body: { network_name: "N", email, password: PASSWORD },
+    });
+    const login = (ip: string, password: string) =>
+      fetch(`${stack.apiUrl}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": ip },
+        body: JSON.stringify({ email, password }),
+      }).then((r) => r.status);
+    const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:7`;
+    for (let i = 0; i < 10; i++)
+      expect(await login(`${prefix}::${(i + 1).toString(16)}`, `guess-${i}-xx`)).toBe(401);
+    expect(await login(`${prefix}:ffff:ffff:ffff:fffe`, PASSWORD)).toBe(429);
+    // The next /64 is another subscriber.
+    expect(await login(`${prefix.slice(0, -1)}8::1`, PASSWORD)).toBe(200);
+  });
+
   it("answers 409 CONFLICT when the email is taken, and writes nothing", async () => {
     const email = uniqueEmail("dup");
     expect(

@@ -14,6 +14,7 @@ import type { AppEnv } from "../../../context";
 import { apiKeyOf } from "../../../middleware/api-key-auth";
 import { INGEST_GUARD_ERRORS, ingestGuards } from "../../../middleware/ingest-guards";
 import { describe, validate } from "../../../openapi/route";
+import { fanOutConversion } from "../../../services/fanout";
 import { requestOriginOf } from "../../../services/ingest";
 
 export function registerConversionStatus(app: Hono<AppEnv>): void {
@@ -69,6 +70,14 @@ export function registerConversionStatus(app: Hono<AppEnv>): void {
       }
       if (result.kind === "invalid_transition") {
         throw new ApiError("CONFLICT", `A ${result.from} conversion cannot become ${result.to}`);
+      }
+      if (result.kind === "changed") {
+        fanOutConversion(c, {
+          type: "conversion.updated",
+          conversion_id: result.id,
+          status: result.to,
+          previous_status: result.from,
+        });
       }
       const data: ConversionStatusData =
         result.kind === "unchanged"

@@ -22,6 +22,7 @@ import { apiKeyOf } from "../../../middleware/api-key-auth";
 import { INGEST_GUARD_ERRORS, ingestGuards } from "../../../middleware/ingest-guards";
 import { rateLimitGrantedOf } from "../../../middleware/rate-limit";
 import { describe, validate } from "../../../openapi/route";
+import { fanOutConversion } from "../../../services/fanout";
 import {
   ingestDepsOf,
   recordConversion,
@@ -138,6 +139,11 @@ export function registerSdkBatch(app: Hono<AppEnv>): void {
               source: "batch",
               sdk,
               geoCountry: origin.country,
+            });
+            fanOutConversion(c, {
+              type: "conversion.created",
+              conversion_id: data.conversion_id,
+              status: data.status,
             });
             results.push({ index, type: "conversion", success: true, data });
           }

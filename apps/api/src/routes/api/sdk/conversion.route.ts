@@ -14,6 +14,7 @@ import type { AppEnv } from "../../../context";
 import { apiKeyOf } from "../../../middleware/api-key-auth";
 import { INGEST_GUARD_ERRORS, ingestGuards } from "../../../middleware/ingest-guards";
 import { describe, validate } from "../../../openapi/route";
+import { fanOutConversion } from "../../../services/fanout";
 import { ingestDepsOf, recordConversion, requestOriginOf, sdkInfoOf } from "../../../services/ingest";
 
 export function registerSdkConversion(app: Hono<AppEnv>): void {
@@ -42,6 +43,11 @@ export function registerSdkConversion(app: Hono<AppEnv>): void {
         source: "sdk",
         sdk: sdkInfoOf(c),
         geoCountry: requestOriginOf(c).country,
+      });
+      fanOutConversion(c, {
+        type: "conversion.created",
+        conversion_id: conversion.conversion_id,
+        status: conversion.status,
       });
       return c.json(successBody(conversion, "Conversion tracked successfully"));
     },

@@ -1,0 +1,3 @@
+module afftrack.example/s2s
+
+go 1.19
