@@ -3,8 +3,14 @@
 // every status on those clicks and status changes (approve, reject, reversal). The writers under
 // test are the real ones (the consumer's batch statement, the conversion insert and status change).
 
-import { type ClickEvent, newClickId, newId, type Verdict } from "@afftrack/core";
-import { changeConversionStatus, insertClickBatch, insertConversion } from "@afftrack/db";
+import { type ClickEvent, newClickId, newId, type StatsQueryInput, type Verdict } from "@afftrack/core";
+import {
+  changeConversionStatus,
+  insertClickBatch,
+  insertConversion,
+  queryStats,
+  updateNetworkTimezone,
+} from "@afftrack/db";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildNetwork, type Network } from "./management-helpers";
@@ -40,6 +46,8 @@ describe("rollups", () => {
   it("equal a recount of raw clicks and conversions after redeliveries and status changes", async () => {
     const r = rng(42);
     const base = Date.UTC(2025, 5, 30, 22, 0); // two UTC days, across midnight
+    // The network's zone (the daily tier's days): Lagos (+01:00) cuts the days an hour before UTC.
+    await sql`UPDATE tenants SET timezone = 'Africa/Lagos' WHERE id = ${net.tenant_id}`.execute(stack.db);
     const codes = ["code_a", "code_b"];
     const clicks: ClickEvent[] = Array.from({ length: 400 }, () => ({
       v: 1,
@@ -189,23 +197,109 @@ describe("rollups", () => {
     expect(convRecount.rows.length).toBeGreaterThan(5);
     expect(convRollup.rows).toEqual(convRecount.rows);
 
-    // The hourly table is the 15-minute one summed per hour over its dimensions.
-    const mismatch = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM (
-        SELECT date_bin('1 hour', bucket, timestamptz 'epoch') AS bucket, offer_id, publisher_id, country, verdict,
-          currency, payout_currency, sum(clicks) AS clicks, sum(unique_clicks) AS u, sum(approved_conversions) AS a,
-          sum(pending_conversions) AS p, sum(rejected_conversions) AS rj, sum(revenue) AS rev, sum(payout) AS pay
-        FROM stats_q WHERE tenant_id = ${net.tenant_id} GROUP BY 1, 2, 3, 4, 5, 6, 7
-        EXCEPT
-        SELECT bucket, offer_id, publisher_id, country, verdict, currency, payout_currency, clicks::numeric,
-          unique_clicks::numeric, approved_conversions::numeric, pending_conversions::numeric,
-          rejected_conversions::numeric, revenue, payout
-        FROM stats_h WHERE tenant_id = ${net.tenant_id}) d`.execute(stack.db);
-    expect(mismatch.rows[0]?.n).toBe(0);
+    // The daily tier (every table) is stats_q summed per local day of the network's zone, with the
+    // verdicts folded into columns; after a zone change (Kathmandu, +05:45) it is rebuilt to match.
+    await expectDailyTierMatches("Africa/Lagos");
+    const days = await sql<{ day: string }>`
+      SELECT DISTINCT to_char(day, 'YYYY-MM-DD') AS day FROM stats_day_country WHERE tenant_id = ${net.tenant_id}
+        AND day < '2026-01-01'
+      ORDER BY 1`.execute(stack.db);
+    expect(days.rows.map((d) => d.day)).toEqual(["2025-06-30", "2025-07-01"]);
+    await updateNetworkTimezone(stack.db, net.tenant_id, "Asia/Kathmandu");
+    await expectDailyTierMatches("Asia/Kathmandu");
+    const after = await sql<{ day: string }>`
+      SELECT DISTINCT to_char(day, 'YYYY-MM-DD') AS day FROM stats_day_country WHERE tenant_id = ${net.tenant_id}
+        AND day < '2026-01-01'
+      ORDER BY 1`.execute(stack.db);
+    expect(after.rows.map((d) => d.day)).toEqual(["2025-07-01"]);
 
     // The live per-minute counters hold the same click total.
     const live = await sql<{ n: number }>`
       SELECT sum(clicks)::int AS n FROM stats_live WHERE tenant_id = ${net.tenant_id}`.execute(stack.db);
     expect(live.rows[0]?.n).toBe(400);
+
+    // GET /api/stats answers the same from the daily tier as from stats_q alone, for the common
+    // queries and every role (the daily tier reads whole days; the range's edges come from stats_q).
+    const admin = {
+      tenant_id: net.tenant_id,
+      role: "network_admin" as const,
+      advertiser_id: null,
+      publisher_id: null,
+    };
+    const adv = { ...admin, role: "advertiser" as const, advertiser_id: net.advertiser_id };
+    const pub = { ...admin, role: "publisher" as const, publisher_id: net.publisher_id };
+    const q = (over: Partial<StatsQueryInput>): StatsQueryInput => ({
+      group_by: [],
+      include_bots: false,
+      ...over,
+    });
+    const cases: [typeof admin | typeof adv | typeof pub, StatsQueryInput][] = [
+      [admin, q({ from: "2025-06-30", to: "2025-07-01", group_by: ["day"] })],
+      [admin, q({ from: "2025-06-30T23:00:00Z", to: "2025-07-01T01:30:00Z", group_by: ["offer"] })],
+      [admin, q({ from: "2025-06-29", to: "2025-07-02", group_by: ["publisher"], include_bots: true })],
+      [
+        admin,
+        q({
+          from: "2025-06-01",
+          to: "2025-07-31",
+          group_by: ["country", "month"],
+          country: { include: [], exclude: ["DE"] },
+        }),
+      ],
+      [adv, q({ from: "2025-06-30", to: "2025-07-01", group_by: ["week", "publisher"] })],
+      [pub, q({ from: "2025-06-30", to: "2025-07-01", group_by: ["day", "offer"] })],
+      [admin, q({ interval: "mtd", compare: "previous_period" })],
+      [admin, q({ interval: "7d", group_by: ["day"] })],
+    ];
+    const now = new Date("2025-07-01T02:10:00Z");
+    for (const [caller, query] of cases) {
+      const daily = await queryStats(stack.db, caller, query, { now });
+      const fine = await queryStats(stack.db, caller, query, { now, tier: "fine" });
+      expect(daily).toEqual(fine);
+    }
+    const all = await queryStats(stack.db, admin, q({ from: "2025-06-30", to: "2025-07-01" }), { now });
+    expect(all.totals.clicks).toBe(400 - VERDICT_BOTS(clicks));
   }, 60_000);
 });
+
+function VERDICT_BOTS(clicks: ClickEvent[]): number {
+  return clicks.filter((c) => c.verdict === "bot").length;
+}
+
+/** Each daily table equals stats_q summed per local day of `zone` over its keys (non-zero rows). */
+async function expectDailyTierMatches(zone: string): Promise<void> {
+  const tables: [string, string[]][] = [
+    ["stats_day_country", ["country"]],
+    ["stats_day_offer", ["offer_id", "advertiser_id"]],
+    ["stats_day_publisher", ["publisher_id"]],
+    ["stats_day_offer_publisher", ["offer_id", "publisher_id", "advertiser_id"]],
+  ];
+  const counted = "('valid', 'legacy')";
+  const fraud = "('expired', 'replay', 'invalid_signature', 'geo_blocked', 'datacenter', 'frequency_cap')";
+  for (const [table, keys] of tables) {
+    const k = keys.join(", ");
+    const measures = `clicks, unique_clicks, valid_clicks, fraud_clicks, bot_clicks, bot_unique_clicks,
+      pending_conversions, approved_conversions, rejected_conversions, revenue::text, payout::text`;
+    const tier = await sql<Record<string, unknown>>`
+      SELECT to_char(day, 'YYYY-MM-DD') AS day, ${sql.raw(k)}, currency, payout_currency, ${sql.raw(measures)}
+      FROM ${sql.table(table)} WHERE tenant_id = ${net.tenant_id}
+        AND (clicks <> 0 OR pending_conversions <> 0 OR approved_conversions <> 0 OR rejected_conversions <> 0)
+      ORDER BY 1, ${sql.raw(k)}, currency, payout_currency`.execute(stack.db);
+    const recount = await sql<Record<string, unknown>>`
+      SELECT to_char((bucket AT TIME ZONE ${zone})::date, 'YYYY-MM-DD') AS day, ${sql.raw(k)}, currency, payout_currency,
+        sum(clicks)::int AS clicks, sum(unique_clicks)::int AS unique_clicks,
+        coalesce(sum(clicks) FILTER (WHERE verdict IN ${sql.raw(counted)}), 0)::int AS valid_clicks,
+        coalesce(sum(clicks) FILTER (WHERE verdict IN ${sql.raw(fraud)}), 0)::int AS fraud_clicks,
+        coalesce(sum(clicks) FILTER (WHERE verdict = 'bot'), 0)::int AS bot_clicks,
+        coalesce(sum(unique_clicks) FILTER (WHERE verdict = 'bot'), 0)::int AS bot_unique_clicks,
+        sum(pending_conversions)::int AS pending_conversions, sum(approved_conversions)::int AS approved_conversions,
+        sum(rejected_conversions)::int AS rejected_conversions, sum(revenue)::text AS revenue, sum(payout)::text AS payout
+      FROM stats_q WHERE tenant_id = ${net.tenant_id}
+      GROUP BY 1, ${sql.raw(k)}, currency, payout_currency
+      HAVING sum(clicks) <> 0 OR sum(pending_conversions) <> 0 OR sum(approved_conversions) <> 0
+        OR sum(rejected_conversions) <> 0
+      ORDER BY 1, ${sql.raw(k)}, currency, payout_currency`.execute(stack.db);
+    expect(recount.rows.length).toBeGreaterThan(1);
+    expect(tier.rows).toEqual(recount.rows);
+  }
+}

@@ -122,6 +122,18 @@ describe("click frequency caps", () => {
     expect((await click(await signedPath(f))).verdict).toBe("valid");
   });
 
+  it("per visitor IP counts an IPv6 client's whole /64: rotating addresses buys no more clicks", async () => {
+    const f = await ingestFixture(stack);
+    await setRules(f.offer_id, { ip_frequency: { max_clicks: 2, window_seconds: 3600, action: "reject" } });
+    const net64 = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:42`;
+    const rows = [];
+    for (const host of ["1", "2", "ffff:ffff:fffe"])
+      rows.push(await click(await signedPath(f), { ip: `${net64}::${host}` }));
+    expect(rows.map((r) => r.verdict)).toEqual(["valid", "valid", "frequency_cap"]);
+    // The neighbouring /64 is another client.
+    expect((await click(await signedPath(f), { ip: `${net64.slice(0, -2)}43::1` })).verdict).toBe("valid");
+  });
+
   it("per link: flagged beyond the cap, still counted", async () => {
     const f = await ingestFixture(stack);
     await setRules(f.offer_id, {

@@ -162,6 +162,12 @@ async function rowCounts(): Promise<Record<string, number>> {
     "refresh_tokens",
     "clicks",
     "conversions",
+    "tracker_customers",
+    "tracker_access_keys",
+    "tracker_products",
+    "tracker_events",
+    "tracker_rollups",
+    "tracker_totals",
   ] as const;
   const counts: Record<string, number> = {};
   for (const t of tables) {

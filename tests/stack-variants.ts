@@ -26,6 +26,15 @@ export const STACK_VARIANTS = {
   postgresDown: { databaseUrl: "postgres://postgres@127.0.0.1:1/afftrack_down" },
   /** Webhook retries on a fast clock: the 3-day schedule (and the 5-day disable rule) × 0.00002. */
   webhooks: { apiVars: { WEBHOOK_RETRY_SCALE: "0.00002" } },
+  /** Tight tracker and widget limits (per access key, per client IP) and a 2-socket widget channel. */
+  trackerLimits: {
+    apiVars: {
+      TRACKER_LIMIT_PER_MINUTE: "3",
+      TRACKER_IP_LIMIT_PER_MINUTE: "5",
+      WIDGET_LIMIT_PER_MINUTE: "4",
+      WIDGET_SOCKET_CAP: "2",
+    },
+  },
 } satisfies Record<string, StackOptions>;
 
 export type StackVariant = keyof typeof STACK_VARIANTS;

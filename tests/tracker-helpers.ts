@@ -134,3 +134,33 @@ export async function openWidgetSocket(stack: StackUrls, path: string): Promise<
     close: () => ws.close(),
   };
 }
+
+export interface SocketAttempt {
+  /** The open socket (status 101), or null when the upgrade was refused. */
+  ws: WebSocket | null;
+  status: number;
+  /** The refusal's body. */
+  body: string;
+}
+
+/** Tries a widget's WebSocket upgrade from Node: the open socket, or the refusal's status and body. */
+export function tryWidgetSocket(
+  stack: StackUrls,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<SocketAttempt> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${stack.apiUrl.replace(/^http/, "ws")}${path}/ws`, { headers });
+    ws.once("open", () => resolve({ ws, status: 101, body: "" }));
+    ws.once("unexpected-response", (_req, res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => {
+        body += d.toString();
+      });
+      res.on("end", () => resolve({ ws: null, status: res.statusCode ?? 0, body }));
+    });
+    ws.once("error", (err) => {
+      if (!String(err).includes("Unexpected server response")) reject(err);
+    });
+  });
+}

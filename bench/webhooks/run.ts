@@ -5,6 +5,7 @@
 //
 //   pnpm exec tsx bench/webhooks/run.ts     (ENDPOINTS=50 RATE=5 DURATION=10)
 
+import { generateSecretKeyEntry, parseSecretKeyring } from "@afftrack/core";
 import { createEndpoint } from "@afftrack/db";
 import { nodeDb } from "../../packages/devstack/src/fixtures";
 import { startWebhookReceiver } from "../../tests/webhook-receiver";
@@ -22,13 +23,18 @@ function percentile(sorted: number[], p: number): number {
 }
 
 await withTempDatabase(async (databaseUrl) => {
+  const secretsKey = generateSecretKeyEntry("bench");
   const receiver = await startWebhookReceiver();
   const stack = await spawnStack({
     stack: {
       databaseUrl,
       redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0",
       migrate: false,
-      apiVars: { RATE_LIMIT_PER_MINUTE: "100000000", RATE_LIMIT_PER_HOUR: "1000000000" },
+      apiVars: {
+        RATE_LIMIT_PER_MINUTE: "100000000",
+        RATE_LIMIT_PER_HOUR: "1000000000",
+        WEBHOOK_SECRETS_KEY: secretsKey,
+      },
     },
   });
   try {
@@ -40,11 +46,15 @@ await withTempDatabase(async (databaseUrl) => {
       advertiser_id: f.advertiser_id,
       publisher_id: null,
     };
+    const ring = await parseSecretKeyring(secretsKey);
     for (let i = 0; i < ENDPOINTS; i++) {
-      await createEndpoint(db, caller, "webhook", {
-        url: receiver.url(`e${i}`),
-        events: ["conversion.created"],
-      });
+      await createEndpoint(
+        db,
+        caller,
+        "webhook",
+        { url: receiver.url(`e${i}`), events: ["conversion.created"] },
+        ring,
+      );
     }
     await db.destroy();
 

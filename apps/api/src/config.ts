@@ -27,6 +27,11 @@ export interface ApiEnv {
   WEBHOOK_RETRY_SCALE?: string;
   /** "true" lets webhooks reach loopback addresses (local stack and tests only; default false). */
   WEBHOOK_ALLOW_PRIVATE?: string;
+  /**
+   * Encrypts webhook and postback signing secrets at rest (AES-256-GCM), a wrangler secret:
+   * "<key id>:<base64 of 32 bytes>", newest first, comma-separated older keys still decrypt.
+   */
+  WEBHOOK_SECRETS_KEY: string;
   /** Ingestion rate limits per API key (defaults 60 and 1000, the seed's); raised for benchmarks. */
   RATE_LIMIT_PER_MINUTE?: string;
   RATE_LIMIT_PER_HOUR?: string;
@@ -43,6 +48,16 @@ export interface ApiEnv {
    * Unset: only the path forms (`/t/{access_key}`, `/w/...`).
    */
   TRACKER_HOST_SUFFIX?: string;
+  /**
+   * Tracker postbacks per minute per access key and per client IP (defaults 12000 each: the
+   * ingestion throughput goal, as a brand posts from few IPs); hourly windows are 60 times these.
+   */
+  TRACKER_LIMIT_PER_MINUTE?: string;
+  TRACKER_IP_LIMIT_PER_MINUTE?: string;
+  /** Widget counter (count.json) and socket requests per minute per client IP (default 600). */
+  WIDGET_LIMIT_PER_MINUTE?: string;
+  /** Sockets one widget channel accepts; beyond, the upgrade is refused with 429 (default 500). */
+  WIDGET_SOCKET_CAP?: string;
   /** The live event channels (Durable Object per tenant) behind /api/stats/stream. */
   LIVE_CHANNEL?: DurableObjectNamespace<LiveChannel>;
   /** The widget channels (Durable Object per customer, product and influencer). */
@@ -86,7 +101,17 @@ const ConfigSchema = v.object({
     v.check((n) => Number.isFinite(n) && n > 0 && n <= 1, "must be a number in (0, 1]"),
   ),
   WEBHOOK_ALLOW_PRIVATE: v.optional(v.picklist(["true", "false"]), "false"),
+  WEBHOOK_SECRETS_KEY: v.pipe(
+    required("WEBHOOK_SECRETS_KEY"),
+    v.regex(
+      /^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_-]{43}=?(\s*,\s*[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_-]{43}=?)*$/,
+      "WEBHOOK_SECRETS_KEY must be <key id>:<base64 of 32 bytes>[,<older id>:<base64>...]",
+    ),
+  ),
   TRACKER_HOST_SUFFIX: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase()), ""),
+  TRACKER_LIMIT_PER_MINUTE: positiveInt(12_000),
+  TRACKER_IP_LIMIT_PER_MINUTE: positiveInt(12_000),
+  WIDGET_LIMIT_PER_MINUTE: positiveInt(600),
 });
 
 export interface ApiConfig {
@@ -109,8 +134,13 @@ export interface ApiConfig {
   webhookRetryScale: number;
   /** Loopback webhook destinations allowed (local stack and tests). */
   webhookAllowLoopback: boolean;
+  /** The keyring text sealing webhook secrets (parsed by secretKeyring). */
+  webhookSecretsKey: string;
   /** "" when the tracker and widget host forms are off. */
   trackerHostSuffix: string;
+  trackerLimitPerMinute: number;
+  trackerIpLimitPerMinute: number;
+  widgetLimitPerMinute: number;
 }
 
 /** Thrown at the first request of a misconfigured worker; the message names every bad binding. */
@@ -147,7 +177,11 @@ export function parseConfig(env: ApiEnv): ApiConfig {
     logLevel: e.LOG_LEVEL,
     webhookRetryScale: e.WEBHOOK_RETRY_SCALE,
     webhookAllowLoopback: e.WEBHOOK_ALLOW_PRIVATE === "true",
+    webhookSecretsKey: e.WEBHOOK_SECRETS_KEY,
     trackerHostSuffix: e.TRACKER_HOST_SUFFIX.replace(/^\.+|\.+$/g, ""),
+    trackerLimitPerMinute: e.TRACKER_LIMIT_PER_MINUTE,
+    trackerIpLimitPerMinute: e.TRACKER_IP_LIMIT_PER_MINUTE,
+    widgetLimitPerMinute: e.WIDGET_LIMIT_PER_MINUTE,
   };
   parsed = { env, config };
   return config;

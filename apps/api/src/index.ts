@@ -16,7 +16,10 @@ export { WidgetChannel } from "./widget-channel.do";
 type QueueMessage = ClickEvent | ClickBatchMessage | WebhookQueueMessage;
 
 export default {
-  fetch: (request, env, ctx) => app.fetch(rewriteTrackerHost(request, env.TRACKER_HOST_SUFFIX), env, ctx),
+  fetch: (request, env, ctx) => {
+    const routed = rewriteTrackerHost(request, env.TRACKER_HOST_SUFFIX);
+    return routed instanceof Response ? routed : app.fetch(routed, env, ctx);
+  },
   async queue(batch: MessageBatch<QueueMessage>, env: ApiEnv, ctx: ExecutionContext) {
     const services = createServices(env, { log: { queue: batch.queue, messages: batch.messages.length } });
     try {
@@ -25,6 +28,7 @@ export default {
           batch as MessageBatch<ClickEvent | ClickBatchMessage>,
           services,
           env.LIVE_CHANNEL,
+          env.WEBHOOKS,
         );
       else if (batch.queue.startsWith("webhooks"))
         await consumeWebhooks(batch as MessageBatch<WebhookQueueMessage>, services, env);

@@ -3,21 +3,19 @@
 // consumers publish clicks and conversions after they commit, and each socket is sent only what
 // its caller may see (the stats' role scoping, applied per socket).
 
-import { DurableObject } from "cloudflare:workers";
 import { type LiveEvent, type LiveMessage, type LiveScope, liveEventFor } from "@afftrack/core";
-import type { ApiEnv } from "./config";
 import { LIVE_SCOPE_HEADER } from "./services/live";
+import { SocketChannel } from "./socket-channel";
 
-export class LiveChannel extends DurableObject<ApiEnv> {
-  constructor(ctx: DurableObjectState, env: ApiEnv) {
-    super(ctx, env);
-    // Heartbeats are answered without waking the object.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
-  }
+interface SocketScope extends LiveScope {
+  /** The access token's expiry (ms since the epoch). */
+  expires_at: number;
+}
 
+export class LiveChannel extends SocketChannel {
   override async fetch(request: Request): Promise<Response> {
     const scope = JSON.parse(request.headers.get(LIVE_SCOPE_HEADER) ?? "null") as
-      | (LiveScope & { tenant_id: string })
+      | (LiveScope & { tenant_id: string; expires_at: number })
       | null;
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !scope) {
       return new Response("Expected a WebSocket upgrade", { status: 426 });
@@ -29,18 +27,31 @@ export class LiveChannel extends DurableObject<ApiEnv> {
       role: scope.role,
       advertiser_id: scope.advertiser_id,
       publisher_id: scope.publisher_id,
-    } satisfies LiveScope);
+      expires_at: scope.expires_at,
+    } satisfies SocketScope);
     const hello: LiveMessage = { type: "hello", tenant_id: scope.tenant_id, role: scope.role };
     server.send(JSON.stringify(hello));
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Sends each socket the events its caller may see; returns how many sockets got something. */
-  async publish(events: LiveEvent[]): Promise<number> {
+  /**
+   * Sends each socket the events its caller may see; returns how many sockets got something. A
+   * socket whose access token has expired is closed (4401) instead: its dashboard reconnects with a
+   * fresh token, so a logged-out or demoted user stops receiving events within a token's lifetime.
+   */
+  async publish(events: LiveEvent[], now = Date.now()): Promise<number> {
     let delivered = 0;
     for (const ws of this.ctx.getWebSockets()) {
-      const scope = ws.deserializeAttachment() as LiveScope | null;
+      const scope = ws.deserializeAttachment() as SocketScope | null;
       if (!scope) continue;
+      if (scope.expires_at <= now) {
+        try {
+          ws.close(4401, "access token expired");
+        } catch {
+          // already closing
+        }
+        continue;
+      }
       const visible = events.map((e) => liveEventFor(scope, e)).filter((e): e is LiveEvent => e !== null);
       if (visible.length === 0) continue;
       const message: LiveMessage = { type: "events", events: visible };
@@ -52,25 +63,5 @@ export class LiveChannel extends DurableObject<ApiEnv> {
       }
     }
     return delivered;
-  }
-
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    if (message === "ping") ws.send("pong");
-  }
-
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-    } catch {
-      // already closed
-    }
-  }
-
-  override async webSocketError(ws: WebSocket): Promise<void> {
-    try {
-      ws.close(1011, "error");
-    } catch {
-      // already closed
-    }
   }
 }

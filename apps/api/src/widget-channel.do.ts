@@ -2,32 +2,45 @@
 // WebSocket (hibernatable: the object sleeps between events while sockets stay open); the API
 // worker posts each counted event (and test events) to /notify, and the object sends it on to
 // every socket, with the total of the socket's campaign when the widget is campaign-filtered.
+// The highest totals are kept in the object's (SQLite-backed) storage, so they survive hibernation;
+// a channel takes at most WIDGET_SOCKET_CAP sockets (default 500) and refuses more with 429.
 
-import { DurableObject } from "cloudflare:workers";
-import type { WidgetMessage, WidgetNotice } from "@afftrack/core";
-import type { ApiEnv } from "./config";
+import { errorBody, type WidgetMessage, type WidgetNotice } from "@afftrack/core";
+import { SocketChannel } from "./socket-channel";
+import { BestTotals } from "./widget/best-totals";
+
+/** Sockets one channel accepts when WIDGET_SOCKET_CAP is not set. */
+export const DEFAULT_WIDGET_SOCKET_CAP = 500;
 
 interface SocketState {
   campaign: string | null;
 }
 
-export class WidgetChannel extends DurableObject<ApiEnv> {
-  /** Highest totals seen (totals only grow); notices can arrive out of order. Lost on hibernation, harmlessly. */
-  private readonly best = new Map<string, number>();
+export class WidgetChannel extends SocketChannel {
+  /** Highest totals seen (totals only grow; notices can arrive out of order), stored. */
+  private readonly best = new BestTotals(this.ctx.storage);
 
-  constructor(ctx: DurableObjectState, env: ApiEnv) {
-    super(ctx, env);
-    // Heartbeats are answered without waking the object.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+  private socketCap(): number {
+    const n = Number.parseInt(this.env.WIDGET_SOCKET_CAP ?? "", 10);
+    return Number.isInteger(n) && n > 0 ? n : DEFAULT_WIDGET_SOCKET_CAP;
   }
 
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === "/notify" && request.method === "POST") {
       const notice = (await request.json()) as WidgetNotice;
-      return Response.json({ delivered: this.broadcast(notice) });
+      await this.best.load();
+      const delivered = this.broadcast(notice);
+      await this.best.flush();
+      return Response.json({ delivered });
     }
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      if (this.ctx.getWebSockets().length >= this.socketCap()) {
+        return Response.json(errorBody("RATE_LIMITED", "Too many widgets on this channel, try again later"), {
+          status: 429,
+          headers: { "retry-after": "30", "cache-control": "no-store" },
+        });
+      }
       const campaign = url.searchParams.get("campaign") || null;
       const pair = new WebSocketPair();
       const [client, server] = [pair[0], pair[1]];
@@ -51,10 +64,7 @@ export class WidgetChannel extends DurableObject<ApiEnv> {
   }
 
   private remember(key: string, total: number | null | undefined): number {
-    const known = this.best.get(key) ?? 0;
-    const next = Math.max(known, total ?? 0);
-    this.best.set(key, next);
-    return next;
+    return this.best.remember(key, total);
   }
 
   private broadcast(notice: WidgetNotice): number {
@@ -88,25 +98,5 @@ export class WidgetChannel extends DurableObject<ApiEnv> {
       }
     }
     return delivered;
-  }
-
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    if (message === "ping") ws.send("pong");
-  }
-
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-    } catch {
-      // already closed
-    }
-  }
-
-  override async webSocketError(ws: WebSocket): Promise<void> {
-    try {
-      ws.close(1011, "error");
-    } catch {
-      // already closed
-    }
   }
 }

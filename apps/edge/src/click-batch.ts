@@ -14,6 +14,7 @@ import {
   type FraudAction,
   type FrequencyRule,
   frequencyWindow,
+  hashClientNetwork,
   hashIp,
   hashVisitor,
   ipFrequencyKey,
@@ -86,9 +87,14 @@ function applyRule(event: ClickEvent, flag: ClickFlag, action: FraudAction): voi
  */
 export async function settleClicks(env: EdgeEnv, batch: PendingClick[]): Promise<void> {
   const visitors = new Map<PendingClick, string>();
+  const networks = new Map<PendingClick, string>();
   await Promise.all(
     batch.map(async (c) => {
       c.event.ip_hash = c.ip ? await hashIp(env.IP_HASH_SECRET, c.ip, c.event.created_at) : null;
+      // The per-IP cap counts a client network (an IPv6 client's whole /64), across midnight.
+      if (c.ip && c.frequency?.ip && counts(c.event)) {
+        networks.set(c, await hashClientNetwork(env.IP_HASH_SECRET, c.ip));
+      }
       if (c.ip && c.dedupe && counts(c.event)) {
         visitors.set(c, await hashVisitor(env.IP_HASH_SECRET, c.dedupe.mode, c.ip, c.userAgent));
       }
@@ -121,7 +127,7 @@ export async function settleClicks(env: EdgeEnv, batch: PendingClick[]): Promise
           slots.push({ click: c, kind: "dedupe" });
         }
         const counters = [
-          { flag: "ip_frequency" as const, rule: c.frequency?.ip ?? null, id: c.event.ip_hash },
+          { flag: "ip_frequency" as const, rule: c.frequency?.ip ?? null, id: networks.get(c) ?? null },
           { flag: "link_frequency" as const, rule: c.frequency?.link ?? null, id: c.event.tracking_code },
         ];
         for (const { flag, rule, id } of counters) {

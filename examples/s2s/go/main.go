@@ -2,7 +2,7 @@
 // a conversion (postback) attributed to it, signed with the seed's HMAC-SHA256 recipe.
 //
 //	AFFTOK_API_KEY=ak_... AFFTOK_ADVERTISER_ID=adv_... AFFTOK_OFFER_ID=off_... \
-//	AFFTOK_TRACKING_CODE=... AFFTOK_BASE_URL=http://127.0.0.1:8788 go run .
+//	AFFTOK_TRACKING_CODE=... AFFTOK_BASE_URL=http://127.0.0.1:8788 go run main.go
 //
 // Prints one JSON line: {"click_id":...,"conversion_id":...,"transaction_id":...}.
 package main
@@ -77,9 +77,28 @@ type envelope struct {
 	Data    map[string]interface{} `json:"data"`
 }
 
+// retryAfter is the wait a Retry-After asks for: delta-seconds or an HTTP date (RFC 9110).
+func retryAfter(value string) (time.Duration, bool) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(value); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if at, err := http.ParseTime(value); err == nil {
+		if wait := time.Until(at); wait > 0 {
+			return wait, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
 // send POSTs a signed body with a fresh timestamp and nonce per attempt. It retries 429/503
 // (nothing was written) and, when keyed by a transaction_id, network errors too.
 func send(path string, fields map[string]interface{}, keyed bool) (map[string]interface{}, error) {
+	uncertain := false // an earlier attempt may have been recorded (its answer was lost)
 	for attempt := 0; ; attempt++ {
 		timestamp := time.Now().UnixMilli()
 		nonce := randomHex(16)
@@ -97,6 +116,7 @@ func send(path string, fields map[string]interface{}, keyed bool) (map[string]in
 			if !keyed || attempt >= 3 {
 				return nil, err
 			}
+			uncertain = true
 			time.Sleep(backoff(attempt))
 			continue
 		}
@@ -104,16 +124,18 @@ func send(path string, fields map[string]interface{}, keyed bool) (map[string]in
 		res.Body.Close()
 		var env envelope
 		_ = json.Unmarshal(text, &env)
-		if (res.StatusCode == 429 || res.StatusCode == 503) && attempt < 3 {
+		asked, hasAsked := retryAfter(res.Header.Get("Retry-After"))
+		if (res.StatusCode == 429 || res.StatusCode == 503) && attempt < 3 && (!hasAsked || asked <= time.Minute) {
 			wait := backoff(attempt)
-			if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && time.Duration(s)*time.Second > wait {
-				wait = time.Duration(s) * time.Second
+			if hasAsked && asked > wait {
+				wait = asked
 			}
 			time.Sleep(wait)
 			continue
 		}
-		// A retry answered "duplicate": an earlier attempt was recorded, its answer lost.
-		if keyed && attempt > 0 && res.StatusCode == 409 && env.Code == "DUPLICATE_TRANSACTION" {
+		// A retry after a lost answer told "duplicate": that attempt was recorded. After a 429/503
+		// (which write nothing) a 409 is a real duplicate, returned as an error below.
+		if keyed && uncertain && res.StatusCode == 409 && env.Code == "DUPLICATE_TRANSACTION" {
 			return map[string]interface{}{"already_recorded": true}, nil
 		}
 		if !env.Success {

@@ -32,12 +32,22 @@ function backoffSeconds(int $attempt): float {
     return (mt_rand() / mt_getrandmax()) * min(8.0, 0.25 * (2 ** $attempt));
 }
 
+/** Seconds a Retry-After asks for: delta-seconds or an HTTP date (RFC 9110); null if neither. */
+function retryAfterSeconds(?string $value): ?float {
+    if ($value === null || $value === '') return null;
+    $value = trim($value);
+    if (ctype_digit($value)) return (float) $value;
+    $at = strtotime($value);
+    return $at === false ? null : max(0.0, $at - microtime(true));
+}
+
 /**
  * POSTs a signed body with a fresh timestamp and nonce per attempt. Retries 429/503 (nothing was
  * written) and, when keyed by a transaction_id, network errors too.
  */
 function send(string $path, array $fields, bool $keyed): array {
     global $apiKey, $advertiserId, $baseUrl;
+    $uncertain = false; // an earlier attempt may have been recorded (its answer was lost)
     for ($attempt = 0; ; $attempt++) {
         $timestamp = (int) floor(microtime(true) * 1000);
         $nonce = bin2hex(random_bytes(16));
@@ -57,27 +67,29 @@ function send(string $path, array $fields, bool $keyed): array {
         $stream = @fopen($baseUrl . $path, 'r', false, $context);
         if ($stream === false) {
             if (!$keyed || $attempt >= 3) throw new RuntimeException("$path: network error");
+            $uncertain = true;
             usleep((int) (backoffSeconds($attempt) * 1e6));
             continue;
         }
         $status = 0;
-        $retryAfter = 0;
+        $retryAfter = null;
         $length = -1;
         foreach (stream_get_meta_data($stream)['wrapper_data'] as $line) {
             if (preg_match('#^HTTP/\S+ (\d{3})#', $line, $m)) $status = (int) $m[1];
-            if (preg_match('#^Retry-After:\s*(\d+)#i', $line, $m)) $retryAfter = (int) $m[1];
+            if (preg_match('#^Retry-After:\s*(.+?)\s*$#i', $line, $m)) $retryAfter = retryAfterSeconds($m[1]);
             if (preg_match('#^Content-Length:\s*(\d+)#i', $line, $m)) $length = (int) $m[1];
         }
         // Read exactly Content-Length bytes: a server keeping the connection alive is not waited for.
         $raw = stream_get_contents($stream, $length);
         fclose($stream);
         $json = json_decode($raw, true) ?: [];
-        if (($status === 429 || $status === 503) && $attempt < 3) {
-            usleep((int) (max($retryAfter, backoffSeconds($attempt)) * 1e6));
+        if (($status === 429 || $status === 503) && $attempt < 3 && ($retryAfter ?? 0) <= 60) {
+            usleep((int) (max($retryAfter ?? 0, backoffSeconds($attempt)) * 1e6));
             continue;
         }
-        // A retry answered "duplicate": an earlier attempt was recorded, its answer lost.
-        if ($keyed && $attempt > 0 && $status === 409 && ($json['code'] ?? '') === 'DUPLICATE_TRANSACTION') {
+        // A retry after a lost answer told "duplicate": that attempt was recorded. After a 429/503
+        // (which write nothing) a 409 is a real duplicate, thrown below.
+        if ($keyed && $uncertain && $status === 409 && ($json['code'] ?? '') === 'DUPLICATE_TRANSACTION') {
             return ['already_recorded' => true];
         }
         if (($json['success'] ?? false) !== true) {

@@ -1,5 +1,7 @@
 """AffTrack server-to-server example (Python 3, standard library only): reports a server-side
 click, then a conversion (postback) attributed to it, signed with the seed's HMAC-SHA256 recipe.
+The seed's version is a FastAPI app using httpx; this one is a plain script on urllib, so it runs
+with nothing installed (put `send` behind your own FastAPI route to get the seed's server).
 
     AFFTOK_API_KEY=ak_... AFFTOK_ADVERTISER_ID=adv_... AFFTOK_OFFER_ID=off_... \
     AFFTOK_TRACKING_CODE=... AFFTOK_BASE_URL=http://127.0.0.1:8788 python3 main.py
@@ -7,6 +9,7 @@ click, then a conversion (postback) attributed to it, signed with the seed's HMA
 Prints one JSON line: {"click_id": ..., "conversion_id": ..., "transaction_id": ...}.
 """
 
+import email.utils
 import hashlib
 import hmac
 import json
@@ -44,10 +47,27 @@ def backoff(attempt):
     return random.random() * min(8.0, 0.25 * 2**attempt)
 
 
+def retry_after_seconds(value):
+    """Seconds a Retry-After asks for: delta-seconds or an HTTP date (RFC 9110); None if neither."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        at = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if at is None:
+        return None
+    return max(0.0, at.timestamp() - time.time())
+
+
 def send(path, fields, keyed):
     """POSTs a signed body with a fresh timestamp and nonce per attempt. Retries 429/503 (nothing
     was written) and, when keyed by a transaction_id, network errors too."""
     attempt = 0
+    uncertain = False  # an earlier attempt may have been recorded (its answer was lost)
     while True:
         timestamp = int(time.time() * 1000)
         nonce = secrets.token_hex(16)
@@ -63,18 +83,20 @@ def send(path, fields, keyed):
                 payload = json.loads(err.read())
             except ValueError:
                 payload = {}
-            if err.code in (429, 503) and attempt < 3:
-                retry_after = float(err.headers.get("Retry-After") or 0)
-                time.sleep(max(retry_after, backoff(attempt)))
+            retry_after = retry_after_seconds(err.headers.get("Retry-After"))
+            if err.code in (429, 503) and attempt < 3 and (retry_after or 0) <= 60:
+                time.sleep(max(retry_after or 0, backoff(attempt)))
                 attempt += 1
                 continue
-            # A retry answered "duplicate": an earlier attempt was recorded, its answer lost.
-            if keyed and attempt > 0 and err.code == 409 and payload.get("code") == "DUPLICATE_TRANSACTION":
+            # A retry after a lost answer told "duplicate": that attempt was recorded. After a
+            # 429/503 (which write nothing) a 409 is a real duplicate, raised below.
+            if keyed and uncertain and err.code == 409 and payload.get("code") == "DUPLICATE_TRANSACTION":
                 return {"already_recorded": True}
             raise RuntimeError(f"{path}: {err.code} {payload.get('code')}: {payload.get('error')}") from None
         except urllib.error.URLError:
             if not keyed or attempt >= 3:
                 raise
+            uncertain = True
             time.sleep(backoff(attempt))
             attempt += 1
 

@@ -16,6 +16,8 @@ export * from "./request-signature";
 export * from "./ssrf-guard";
 export * from "./tracker-hash";
 export * from "./user-agent";
+export * from "./webhook-fraud";
 export * from "./webhook-schedule";
+export * from "./webhook-secrets";
 export * from "./webhook-signature";
 export * from "./wire/index";

@@ -1,6 +1,7 @@
 // Raw IP addresses are never stored. A keyed hash with a salt that changes every UTC day lets us
 // dedupe clicks and drop same-viewer repeats within a day, yet cannot be joined across days.
 
+import { clientNetworkOf } from "./cidr";
 import { hmacSha256Hex } from "./crypto";
 
 let lastDay = { index: -1, text: "" };
@@ -14,6 +15,15 @@ export function utcDay(now = Date.now()): string {
 /** 32 hex chars of HMAC-SHA256(secret, "{day}|{ip}"). */
 export async function hashIp(secret: string, ip: string, now = Date.now()): Promise<string> {
   return (await hmacSha256Hex(secret, `${utcDay(now)}|${ip}`)).slice(0, 32);
+}
+
+/**
+ * Who a click-frequency counter counts: the client network (an IPv4 address, an IPv6 /64, see
+ * clientNetworkOf), keyed but not salted by day, so a window may span midnight. Like the dedupe
+ * identity it lives only as a Redis key that expires with its window, never in Postgres.
+ */
+export async function hashClientNetwork(secret: string, ip: string): Promise<string> {
+  return (await hmacSha256Hex(secret, `net|${clientNetworkOf(ip)}`)).slice(0, 32);
 }
 
 /**

@@ -41,6 +41,7 @@ const V6_BLOCKED: readonly [string, number][] = [
   ["::", 128], // unspecified
   ["::1", 128], // loopback
   ["::", 96], // IPv4-compatible (deprecated)
+  ["::ffff:0:0:0", 96], // IPv4-translated (SIIT), e.g. ::ffff:0:a9fe:a9fe = 169.254.169.254
   ["64:ff9b::", 96], // NAT64 of any IPv4
   ["64:ff9b:1::", 48],
   ["100::", 64], // discard

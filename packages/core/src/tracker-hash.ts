@@ -1,8 +1,9 @@
-// The influencer tracker's viewer identity for anti-cheat. The key of the day is derived from the
-// secret and the UTC day, so yesterday's hashes cannot be recomputed from today's key and no hash
-// joins across days; the IP itself is never stored or logged.
+// The influencer tracker's viewer identity for anti-cheat. The key of the day is random (made by the
+// first API isolate that needs it, kept in Redis with a TTL of about 26 hours, never derived from a
+// secret), so once it expires no one, not even the holder of every secret, can recompute a day's
+// hashes and brute-force them back to IPs; no hash joins across days; the IP is never stored or logged.
 
-import { hmacSha256Hex } from "./crypto";
+import { hmacSha256Hex, toHex } from "./crypto";
 import { utcDay } from "./ip-hash";
 
 export interface TrackerViewer {
@@ -13,18 +14,21 @@ export interface TrackerViewer {
   eventType: string;
 }
 
-/** The UTC day's key: HMAC(secret, "tracker-day|YYYY-MM-DD"). */
-export function trackerDayKey(secret: string, now = Date.now()): Promise<string> {
-  return hmacSha256Hex(secret, `tracker-day|${utcDay(now)}`);
+/** How long Redis keeps a day's key: the UTC day plus two hours of clock skew and late requests. */
+export const TRACKER_DAY_KEY_TTL_SECONDS = 26 * 3600;
+
+/** The Redis key holding the random anti-cheat key of a UTC day (`YYYY-MM-DD`). */
+export function trackerDayKeyName(now = Date.now()): string {
+  return `tracker:day-key:${utcDay(now)}`;
+}
+
+/** A fresh random day key: 32 bytes from the platform's CSPRNG, hex. */
+export function newTrackerDayKey(): string {
+  return toHex(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 /** 32 hex chars of HMAC(day key, ip + user agent + product + influencer + event type). */
-export async function trackerViewerHash(
-  secret: string,
-  viewer: TrackerViewer,
-  now = Date.now(),
-): Promise<string> {
-  const dayKey = await trackerDayKey(secret, now);
+export async function trackerViewerHash(dayKey: string, viewer: TrackerViewer): Promise<string> {
   const data = [viewer.ip, viewer.userAgent, viewer.productId, viewer.influencerId, viewer.eventType].join(
     "\u001f",
   );

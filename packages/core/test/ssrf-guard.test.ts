@@ -42,6 +42,7 @@ describe("checkDestination", () => {
     "http://[::ffff:127.0.0.1]/", // IPv4-mapped
     "http://[::ffff:a9fe:a9fe]/", // mapped 169.254.169.254 in hex
     "http://[::127.0.0.1]/", // IPv4-compatible
+    "http://[::ffff:0:a9fe:a9fe]/", // IPv4-translated 169.254.169.254
     "http://[64:ff9b::a00:1]/", // NAT64 of 10.0.0.1
     "http://2130706433/", // decimal 127.0.0.1
     "http://0x7f000001/", // hex

@@ -1,12 +1,15 @@
 // Pure pieces of the influencer tracker: the postback body (the seed's example as a test vector),
-// the daily-rotating viewer hash, 15-minute buckets and the widget's sanitised styling.
+// the viewer hash under a random day key, 15-minute buckets and the widget's sanitised styling.
 
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import {
+  newTrackerDayKey,
   quarterHourOf,
   SEED_TRACKER_REQUEST,
+  TRACKER_DAY_KEY_TTL_SECONDS,
   TrackerEventBodySchema,
+  trackerDayKeyName,
   trackerViewerHash,
   widgetStyleOf,
 } from "../src/index";
@@ -39,16 +42,27 @@ describe("the anti-cheat viewer hash", () => {
   };
   const noon = Date.UTC(2026, 0, 15, 12);
 
-  it("is stable within a UTC day and changes with the day, the secret and every part", async () => {
-    const a = await trackerViewerHash("secret", viewer, noon);
+  it("depends on the day key and every part, and never shows the IP", async () => {
+    const day = newTrackerDayKey();
+    const a = await trackerViewerHash(day, viewer);
     expect(a).toMatch(/^[0-9a-f]{32}$/);
     expect(a).not.toContain("132");
-    expect(await trackerViewerHash("secret", viewer, Date.UTC(2026, 0, 15, 23, 59))).toBe(a);
-    expect(await trackerViewerHash("secret", viewer, Date.UTC(2026, 0, 16, 0, 0))).not.toBe(a);
-    expect(await trackerViewerHash("other", viewer, noon)).not.toBe(a);
+    expect(await trackerViewerHash(day, viewer)).toBe(a);
+    expect(await trackerViewerHash(newTrackerDayKey(), viewer)).not.toBe(a);
     for (const key of Object.keys(viewer) as (keyof typeof viewer)[]) {
-      expect(await trackerViewerHash("secret", { ...viewer, [key]: `${viewer[key]}x` }, noon)).not.toBe(a);
+      expect(await trackerViewerHash(day, { ...viewer, [key]: `${viewer[key]}x` })).not.toBe(a);
     }
+  });
+
+  it("uses a random day key that nothing derives, named per UTC day", () => {
+    const keys = new Set(Array.from({ length: 20 }, () => newTrackerDayKey()));
+    expect(keys.size).toBe(20);
+    for (const k of keys) expect(k).toMatch(/^[0-9a-f]{64}$/);
+    expect(trackerDayKeyName(noon)).toBe("tracker:day-key:2026-01-15");
+    expect(trackerDayKeyName(Date.UTC(2026, 0, 16))).toBe("tracker:day-key:2026-01-16");
+    // Kept past the end of its day (late requests, clock skew), then forgotten.
+    expect(TRACKER_DAY_KEY_TTL_SECONDS).toBeGreaterThan(24 * 3600);
+    expect(TRACKER_DAY_KEY_TTL_SECONDS).toBeLessThanOrEqual(26 * 3600);
   });
 });
 

@@ -1,4 +1,5 @@
-// Tables of 007-analytics: the rollups (15-minute and 1-hour UTC buckets) and the unique-click keys.
+// Tables of 007-analytics and 011-stats-daily: the rollups (15-minute UTC buckets, the daily tier in
+// the network's zone), the live counters and the unique-click keys.
 
 import type { ColumnType } from "kysely";
 
@@ -30,6 +31,24 @@ export interface StatsQuarterTable extends StatsRollupTable {
   sub1: string;
 }
 
+export interface StatsDayMeasures {
+  tenant_id: string;
+  day: ColumnType<string, string, string>;
+  currency: string;
+  payout_currency: string;
+  clicks: number;
+  unique_clicks: number;
+  valid_clicks: number;
+  fraud_clicks: number;
+  bot_clicks: number;
+  bot_unique_clicks: number;
+  pending_conversions: number;
+  approved_conversions: number;
+  rejected_conversions: number;
+  revenue: Numeric;
+  payout: Numeric;
+}
+
 export interface ClickUniquesTable {
   day: ColumnType<string, string, string>;
   tracking_code: string;
@@ -50,6 +69,13 @@ export interface StatsLiveTable {
 export interface AnalyticsTables {
   stats_live: StatsLiveTable;
   stats_q: StatsQuarterTable;
-  stats_h: StatsRollupTable;
+  stats_day_country: StatsDayMeasures & { country: string };
+  stats_day_offer: StatsDayMeasures & { offer_id: string; advertiser_id: string };
+  stats_day_publisher: StatsDayMeasures & { publisher_id: string };
+  stats_day_offer_publisher: StatsDayMeasures & {
+    offer_id: string;
+    publisher_id: string;
+    advertiser_id: string;
+  };
   click_uniques: ClickUniquesTable;
 }

@@ -75,7 +75,7 @@ export async function insertClickBatch(db: Kysely<Database>, events: readonly Cl
     ), ${uniqueClickCtes},
     ${rollupCtes(clickRollupRows)}
     SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM fraud) AS fraud,
-      (SELECT count(*) FROM rollup_q) AS rollup_q, (SELECT count(*) FROM rollup_h) AS rollup_h
+      (SELECT count(*) FROM rollup_q) AS rollup_q
   `.execute(db);
   return Number(result.rows[0]?.inserted ?? 0);
 }

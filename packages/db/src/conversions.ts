@@ -165,6 +165,17 @@ export async function insertConversion(
       WHERE cardinality(s.transaction_ids) < ${opts.conversionsPerClick ?? 0}::int
         AND NOT (${c.transaction_id}::text = ANY(s.transaction_ids))
       RETURNING 1
+    ), mirror AS (
+      -- The granted transaction is also written under the other kind of key (the event type when
+      -- all types share "*", "*" when each type has its own), uncapped: an offer that later switches
+      -- how it caps (paid_event_types) finds every conversion already paid on the click.
+      INSERT INTO click_conversion_slots AS s (click_id, event_type, tenant_id, transaction_ids)
+      SELECT ${c.click_id}, ${(opts.slotKey ?? eventType) === "*" ? eventType : "*"}, ${c.tenant_id},
+        ARRAY[${c.transaction_id}::text]
+      WHERE EXISTS (SELECT 1 FROM slot)
+      ON CONFLICT (click_id, event_type) DO UPDATE SET transaction_ids = s.transaction_ids || excluded.transaction_ids
+      WHERE NOT (${c.transaction_id}::text = ANY(s.transaction_ids))
+      RETURNING 1
     ), granted AS (
       SELECT (NOT ${capped} OR EXISTS (SELECT 1 FROM slot)) AS ok
     ), ins AS (
@@ -197,7 +208,7 @@ export async function insertConversion(
       RETURNING 1
     ), ${rollupCtes(conversionRollupRows(sql`ins`))}
     SELECT id, created_at, attribution, (SELECT count(*) FROM hist) AS history,
-      (SELECT count(*) FROM fraud) AS fraud,
+      (SELECT count(*) FROM fraud) AS fraud, (SELECT count(*) FROM mirror) AS mirrored,
       (SELECT count(*) FROM rollup_q) AS rollups
     FROM ins
   `

@@ -299,8 +299,11 @@ export async function updateOfferOrThrow(
       .updateTable("offers as o")
       .set({
         ...fields,
-        // Rules named replace the stored ones; the others stay as they were.
-        ...(fraud_rules ? { fraud_rules: JSON.stringify({ ...before.fraud_rules, ...fraud_rules }) } : {}),
+        // Rules named replace the stored ones; the others stay as they were (merged in the
+        // statement, so concurrent updates of different rules both stick).
+        ...(fraud_rules
+          ? { fraud_rules: sql<string>`o.fraud_rules || ${JSON.stringify(fraud_rules)}::jsonb` }
+          : {}),
         updated_at: new Date(),
       })
       .where("o.id", "=", before.id)

@@ -1,6 +1,6 @@
 // Retention of raw clicks (007-analytics): clicks is partitioned by UTC month, so old clicks go by
 // dropping whole partitions (instant, no vacuum), and new months get their partition ahead of
-// time. Rollups (stats_q, stats_h) are separate tables and stay: the numbers outlive the raw rows.
+// time. Rollups (stats_q, stats_day_*) are separate tables and stay: the numbers outlive the raw rows.
 // Also purges the short-lived helper rows: unique-click keys and live per-minute counters.
 
 import { type Kysely, sql } from "kysely";
@@ -79,7 +79,10 @@ export interface RetentionResult {
   dropped: string[];
   purged_unique_keys: number;
   purged_live_rows: number;
+  purged_conversion_slots: number;
 }
+
+const DAY_MS = 86_400_000;
 
 /**
  * The periodic job: partitions for this month and `monthsAhead` more, clicks older than
@@ -96,7 +99,23 @@ export async function runClickRetention(
     const month = addMonths(monthStart(now), i);
     if (await ensureClickPartition(db, month)) created.push(partitionName(month));
   }
-  const dropped = await dropClickPartitionsBefore(db, addMonths(monthStart(now), -opts.retentionMonths));
+  // Attribution reads the click: never drop clicks an offer may still credit a conversion to.
+  const longest = await sql<{
+    days: number | null;
+  }>`SELECT max(attribution_window_days) AS days FROM offers`.execute(db);
+  const windowDays = Number(longest.rows[0]?.days ?? 0);
+  const cutoff = addMonths(monthStart(now), -opts.retentionMonths);
+  if (cutoff.getTime() > now.getTime() - windowDays * DAY_MS) {
+    throw new Error(
+      `a retention of ${opts.retentionMonths} months would drop clicks still inside an offer's ${windowDays}-day attribution window; keep at least ${Math.ceil(windowDays / 28) + 1} months`,
+    );
+  }
+  const dropped = await dropClickPartitionsBefore(db, cutoff);
+  // Per-click conversion slots of clicks older than every attribution window can never be used
+  // again (click ids start with their time in base 36, so they sort by time).
+  const oldestUseful = now.getTime() - (windowDays + 1) * DAY_MS;
+  const slots = await sql`DELETE FROM click_conversion_slots
+    WHERE click_id COLLATE "C" < ${`clk_${oldestUseful.toString(36).padStart(9, "0")}`}`.execute(db);
   const uniques =
     await sql`DELETE FROM click_uniques WHERE day < (${now.toISOString()}::timestamptz AT TIME ZONE 'UTC')::date - 3`.execute(
       db,
@@ -110,5 +129,6 @@ export async function runClickRetention(
     dropped,
     purged_unique_keys: Number(uniques.numAffectedRows ?? 0),
     purged_live_rows: Number(live.numAffectedRows ?? 0),
+    purged_conversion_slots: Number(slots.numAffectedRows ?? 0),
   };
 }

@@ -192,7 +192,7 @@ export interface FraudEventsTable {
   created_at: Timestamp;
 }
 
-/** 007-analytics: a view over stats_h (per UTC day, attributed, in the offer's currency). */
+/** 011-stats-daily: a view over stats_q (per UTC day, attributed, in the offer's currency). */
 export interface StatsDailyTable {
   tenant_id: string;
   day: ColumnType<string, string, string>;
@@ -303,7 +303,9 @@ export interface WebhookSecretsTable {
   id: string;
   tenant_id: string;
   endpoint_id: string;
+  /** 012: AES-GCM ciphertext under key `key_id`; plaintext when key_id is null (older rows). */
   secret: string;
+  key_id: ColumnType<string | null, string | null | undefined, string | null>;
   expires_at: ColumnType<Date | null, Date | string | null | undefined>;
   created_at: Timestamp;
 }

@@ -1,12 +1,17 @@
 // Analytics reads (issue 9): GET /api/stats over the rollups, the live per-minute counters and the
-// network's time zone. Nothing here scans raw clicks: stats_h (hourly, offer × publisher × country
-// × verdict) answers a zone whose offsets are whole hours when no finer dimension is asked;
-// stats_q (15-minute, every dimension) answers everything else, exactly in any IANA zone.
+// network's time zone. Nothing here scans raw clicks. Two tiers:
+// - the daily tier (stats_day_*: per local day of the NETWORK's zone, one narrow table per
+//   dimension) answers the dashboards' common queries: day/week/month and at most offer,
+//   publisher, country (or offer × publisher), role scope, in the network's zone;
+// - stats_q (15-minute UTC buckets, every dimension) answers everything else, exactly in any IANA
+//   zone, and the partial local days at the edges of a range the daily tier cannot cut.
 //
 // Time zones and DST: buckets are UTC instants; the query converts each bucket's start with
 // `AT TIME ZONE` (Postgres's tzdata), so a bucket belongs to the local hour/day/week/month its start
 // falls in, on either side of a DST change. Range ends given as local dates are converted the same
-// way (a local day of 23 or 25 hours is just fewer or more buckets).
+// way (a local day of 23 or 25 hours is just fewer or more buckets). A range read from the daily
+// tier is split: whole local days from stats_day_*, the partial days at its edges from stats_q;
+// a range ending now reads today whole from the daily tier (nothing is recorded after now).
 
 import {
   ApiError,
@@ -21,72 +26,47 @@ import {
 } from "@afftrack/core";
 import { type Kysely, type RawBuilder, sql } from "kysely";
 import { paginate } from "./pagination";
+import { type DailyTable, rebuildDailyTier } from "./rollups";
 import type { Database } from "./schema";
 import type { CallerScope } from "./scope";
 
 const MAX_ROWS = 10_000;
 
-/** Which rollup table answers a request, and the bucket width its range is aligned to. */
-export interface StatsPlan {
-  table: "stats_q" | "stats_h";
-  granularity: "15 minutes" | "1 hour";
-}
+/** Which tier answers a request: the daily table (whole days) or stats_q only. */
+export type StatsPlan = { tier: "day"; table: DailyTable } | { tier: "fine"; table: "stats_q" };
 
-const FINE_DIMENSIONS: readonly StatsGroup[] = ["device", "os", "browser", "sub1"];
-const HOUR = 3_600_000;
-
-/** The zone's UTC offset (minutes) at an instant, from the runtime's ICU. */
-export function zoneOffsetMinutes(zone: string, at: Date): number {
-  const part = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" })
-    .formatToParts(at)
-    .find((p) => p.type === "timeZoneName")?.value;
-  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(part ?? "");
-  if (!m) return 0;
-  return (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
-}
+const DAY_GROUPS: readonly StatsGroup[] = ["day", "week", "month", "offer", "publisher", "country"];
 
 /**
- * Whether every offset the zone had in the years `fromYear..toYear` is a whole hour: sampled in
- * January and July of each year, which covers standard and daylight time (Lord_Howe's 30-minute
- * DST shows in one of them). Data older than 2015 is not expected, so earlier years are skipped.
+ * The daily table holding every dimension a request needs (groups, filters, role scope), if the
+ * request is in the network's zone and needs nothing finer than a day; else stats_q.
  */
-export function isWholeHourZone(zone: string, fromYear: number, toYear: number): boolean {
-  for (let y = Math.max(fromYear, 2015); y <= toYear; y++) {
-    for (const month of [0, 6]) {
-      if (zoneOffsetMinutes(zone, new Date(Date.UTC(y, month, 15))) % 60 !== 0) return false;
-    }
+export function planStats(
+  q: StatsQueryInput,
+  zone: string,
+  networkZone: string,
+  caller: CallerScope,
+  force?: "fine",
+): StatsPlan {
+  const fine: StatsPlan = { tier: "fine", table: "stats_q" };
+  if (force === "fine" || zone !== networkZone) return fine;
+  if (q.group_by.some((g) => !DAY_GROUPS.includes(g)) || q.device !== undefined || q.sub1 !== undefined) {
+    return fine;
   }
-  return true;
-}
-
-function hasOffset(s: string): boolean {
-  return /(Z|[+-]\d{2}:\d{2})$/.test(s);
-}
-
-/** A datetime bound that may not fall on a whole UTC hour (dates and rolling intervals always do in a whole-hour zone). */
-function hourAligned(s: string | undefined): boolean {
-  if (!s || s.length === 10) return true;
-  if (hasOffset(s)) return Date.parse(s) % HOUR === 0;
-  return /T\d{2}:00(:00(\.0+)?)?$/.test(s);
-}
-
-export function planStats(q: StatsQueryInput, zone: string, now: Date = new Date()): StatsPlan {
-  const fine =
-    q.group_by.some((g) => FINE_DIMENSIONS.includes(g)) ||
-    q.device !== undefined ||
-    q.sub1 !== undefined ||
-    !hourAligned(q.from) ||
-    !hourAligned(q.to);
-  const fromYear = q.from
-    ? Number(q.from.slice(0, 4))
-    : q.interval === "all"
-      ? 2015
-      : now.getUTCFullYear() - 1;
-  const toYear = q.to ? Number(q.to.slice(0, 4)) : now.getUTCFullYear();
-  if (fine || !isWholeHourZone(zone, fromYear - 1, toYear + 1)) {
-    return { table: "stats_q", granularity: "15 minutes" };
-  }
-  return { table: "stats_h", granularity: "1 hour" };
+  const need = new Set<string>();
+  for (const g of q.group_by) if (g === "offer" || g === "publisher" || g === "country") need.add(g);
+  if (q.offer_id) need.add("offer");
+  if (q.publisher_id) need.add("publisher");
+  if (q.country) need.add("country");
+  if (caller.role === "publisher") need.add("publisher");
+  if (caller.role === "advertiser") need.add("advertiser");
+  const within = (dims: string[]) => [...need].every((d) => dims.includes(d));
+  if (within(["country"])) return { tier: "day", table: "stats_day_country" };
+  if (within(["offer", "advertiser"])) return { tier: "day", table: "stats_day_offer" };
+  if (within(["publisher"])) return { tier: "day", table: "stats_day_publisher" };
+  if (within(["offer", "publisher", "advertiser"]))
+    return { tier: "day", table: "stats_day_offer_publisher" };
+  return fine;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -94,7 +74,11 @@ export function planStats(q: StatsQueryInput, zone: string, now: Date = new Date
 
 const CALENDAR: Record<string, string> = { mtd: "month", qtd: "quarter", ytd: "year" };
 const CALENDAR_LENGTH: Record<string, string> = { mtd: "1 month", qtd: "3 months", ytd: "1 year" };
-const ROLLING_HOURS: Record<string, number> = { "24h": 24, "7d": 168, "30d": 720, "90d": 2160 };
+const ROLLING_DAYS: Record<string, number> = { "7d": 7, "30d": 30, "90d": 90 };
+
+function hasOffset(s: string): boolean {
+  return /(Z|[+-]\d{2}:\d{2})$/.test(s);
+}
 
 function bound(s: string, end: boolean, tz: RawBuilder<unknown>): RawBuilder<unknown> {
   if (s.length === 10) {
@@ -105,49 +89,84 @@ function bound(s: string, end: boolean, tz: RawBuilder<unknown>): RawBuilder<unk
   return hasOffset(s) ? sql`${s}::timestamptz` : sql`(${s}::timestamp AT TIME ZONE ${tz})`;
 }
 
-/** `f`, `t` (the range, aligned to the plan's buckets) and `pf`, `pt` (the previous period). */
+/**
+ * `f`, `t` (the range, aligned to 15-minute buckets), `pf`, `pt` (the previous period) and
+ * `open_end` (the range ends now: nothing recorded lies after it).
+ */
 function rangeSql(
   q: StatsQueryInput,
-  granularity: string,
   tz: RawBuilder<unknown>,
   now: RawBuilder<unknown>,
 ): RawBuilder<unknown> {
-  const g = sql.lit(granularity);
+  const g = sql.lit("15 minutes");
   const floor = (x: RawBuilder<unknown>) => sql`date_bin(${g}::interval, ${x}, timestamptz 'epoch')`;
   const ceil = (x: RawBuilder<unknown>) =>
     sql`date_bin(${g}::interval, ${x} + ${g}::interval - interval '1 microsecond', timestamptz 'epoch')`;
   const nowCeil = sql`(date_bin('1 hour', ${now}, timestamptz 'epoch') + interval '1 hour')`;
   const interval = q.interval ?? (q.from ? undefined : "30d");
   let f: RawBuilder<unknown>;
-  let t: RawBuilder<unknown>;
+  let t: RawBuilder<unknown> = nowCeil;
+  let openEnd = true;
   let prev: RawBuilder<unknown> = sql`r0.f - (r0.t - r0.f), r0.f`;
-  if (interval && CALENDAR[interval]) {
-    const unit = sql.lit(CALENDAR[interval]);
-    const one = sql.lit(CALENDAR_LENGTH[interval] as string);
-    f = sql`date_trunc(${unit}, ${now}, ${tz})`;
-    t = nowCeil;
-    // The previous month/quarter/year from its start, for the same elapsed local time (at most to
-    // its end: the 31st of March compares with all of February).
-    prev = sql`((r0.f AT TIME ZONE ${tz}) - ${one}::interval) AT TIME ZONE ${tz},
+  // The previous period of `length` (local calendar units) for the same elapsed local time, at
+  // most to the current period's start (the 31st of March compares with all of February).
+  const previous = (length: string) => {
+    const one = sql.lit(length);
+    return sql`((r0.f AT TIME ZONE ${tz}) - ${one}::interval) AT TIME ZONE ${tz},
       least(((r0.f AT TIME ZONE ${tz}) - ${one}::interval + ((r0.t AT TIME ZONE ${tz}) - (r0.f AT TIME ZONE ${tz})))
         AT TIME ZONE ${tz}, r0.f)`;
+  };
+  if (interval && CALENDAR[interval]) {
+    f = sql`date_trunc(${sql.lit(CALENDAR[interval])}, ${now}, ${tz})`;
+    prev = previous(CALENDAR_LENGTH[interval] as string);
   } else if (interval === "all") {
     f = sql`timestamptz '2000-01-01T00:00:00Z'`;
-    t = nowCeil;
+  } else if (interval && ROLLING_DAYS[interval]) {
+    // The last N local days, today included (to now).
+    const days = ROLLING_DAYS[interval] as number;
+    f = sql`((date_trunc('day', ${now}, ${tz}) AT TIME ZONE ${tz}) - ${sql.lit(`${days - 1} days`)}::interval)
+      AT TIME ZONE ${tz}`;
+    prev = previous(`${days} days`);
   } else if (interval) {
-    t = nowCeil;
-    f = sql`${nowCeil} - ${sql.lit(`${ROLLING_HOURS[interval]} hours`)}::interval`;
+    f = sql`${nowCeil} - interval '24 hours'`;
   } else {
     f = floor(bound(q.from as string, false, tz));
-    t = q.to ? ceil(bound(q.to, true, tz)) : nowCeil;
+    if (q.to) {
+      t = ceil(bound(q.to, true, tz));
+      openEnd = false;
+    }
   }
-  return sql`SELECT r0.f, r0.t, ${prev} FROM (SELECT ${f} AS f, ${t} AS t) r0`;
+  return sql`SELECT r0.f, r0.t, ${prev}, ${sql.lit(openEnd)} FROM (SELECT ${f} AS f, ${t} AS t) r0`;
+}
+
+/**
+ * The split of a period [f, t) for the daily tier: whole local days [d1, d2) from the daily table,
+ * [f, e1) and [e2, t) from stats_q. An open end reads today whole from the daily table.
+ */
+function splitSql(
+  f: string,
+  t: string,
+  open: RawBuilder<unknown>,
+  tz: RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  const F = sql.ref(`r1.${f}`);
+  const T = sql.ref(`r1.${t}`);
+  const start = (d: RawBuilder<unknown>) => sql`(${d}::timestamp AT TIME ZONE ${tz})`;
+  const d1 = sql`(CASE WHEN ${start(sql`(${F} AT TIME ZONE ${tz})::date`)} = ${F} THEN (${F} AT TIME ZONE ${tz})::date
+    ELSE (${F} AT TIME ZONE ${tz})::date + 1 END)`;
+  const d2 = sql`(CASE WHEN ${open} THEN ((${T} - interval '1 microsecond') AT TIME ZONE ${tz})::date + 1
+    WHEN ${start(sql`(${T} AT TIME ZONE ${tz})::date`)} = ${T} THEN (${T} AT TIME ZONE ${tz})::date
+    ELSE (${T} AT TIME ZONE ${tz})::date END)`;
+  return sql`SELECT d1, greatest(d1, d2) AS d2, least(${start(sql`d1`)}, ${T}) AS e1,
+      greatest(${start(sql`greatest(d1, d2)`)}, least(${start(sql`d1`)}, ${T})) AS e2
+    FROM (SELECT ${d1} AS d1, ${d2} AS d2) x`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // The grouped query
 
-function keyExpr(g: StatsGroup, tz: RawBuilder<unknown>) {
+function keyExpr(g: StatsGroup, tz: RawBuilder<unknown>, tier: "day" | "fine") {
+  const local = sql`(s.bucket AT TIME ZONE ${tz})`;
   const KEY_EXPR: Record<
     StatsGroup,
     { inner: RawBuilder<unknown>; outer: (k: RawBuilder<unknown>) => RawBuilder<unknown> }
@@ -159,14 +178,17 @@ function keyExpr(g: StatsGroup, tz: RawBuilder<unknown>) {
         CASE WHEN m < 0 THEN '-' ELSE '+' END || lpad((abs(m) / 60)::text, 2, '0') || ':' || lpad((abs(m) % 60)::text, 2, '0')
         FROM (SELECT (extract(epoch FROM (${k} AT TIME ZONE ${tz}) - (${k} AT TIME ZONE 'UTC')) / 60)::int AS m) o)`,
     },
-    day: { inner: sql`(s.bucket AT TIME ZONE ${tz})::date`, outer: (k) => sql`to_char(${k}, 'YYYY-MM-DD')` },
+    day: {
+      inner: tier === "day" ? sql`s.day` : sql`${local}::date`,
+      outer: (k) => sql`to_char(${k}, 'YYYY-MM-DD')`,
+    },
     // ISO weeks (Monday first), named by their Monday.
     week: {
-      inner: sql`date_trunc('week', s.bucket AT TIME ZONE ${tz})::date`,
+      inner: sql`date_trunc('week', ${tier === "day" ? sql`s.day` : local})::date`,
       outer: (k) => sql`to_char(${k}, 'YYYY-MM-DD')`,
     },
     month: {
-      inner: sql`date_trunc('month', s.bucket AT TIME ZONE ${tz})::date`,
+      inner: sql`date_trunc('month', ${tier === "day" ? sql`s.day` : local})::date`,
       outer: (k) => sql`to_char(${k}, 'YYYY-MM')`,
     },
     offer: { inner: sql`s.offer_id`, outer: (k) => k },
@@ -198,7 +220,6 @@ function scopeSql(caller: CallerScope): RawBuilder<unknown> {
 
 interface StatsSqlRow {
   period: "cur" | "prev";
-  is_total: boolean;
   currency: string;
   payout_currency: string;
   clicks: string;
@@ -223,64 +244,100 @@ export async function queryStats(
   db: Kysely<Database>,
   caller: CallerScope,
   q: StatsQueryInput,
-  opts: { now?: Date } = {},
+  opts: { now?: Date; networkZone?: string; tier?: "fine" } = {},
 ): Promise<Stats> {
   if (q.interval && (q.from || q.to)) {
     throw new ApiError("INVALID_PARAMS", 'Invalid parameter "interval": give either interval or from/to');
   }
   if (q.to && !q.from) throw new ApiError("INVALID_PARAMS", 'Invalid parameter "from": required with "to"');
-  const zone = q.timezone ?? (await getNetworkTimezone(db, caller.tenant_id));
-  const plan = planStats(q, zone, opts.now);
+  const networkZone = opts.networkZone ?? (await getNetworkTimezone(db, caller.tenant_id));
+  const zone = q.timezone ?? networkZone;
+  const plan = planStats(q, zone, networkZone, caller, opts.tier);
   const tz = sql`${zone}::text`;
   const now = opts.now ? sql`${opts.now.toISOString()}::timestamptz` : sql`now()`;
   const groups = q.group_by;
-  const innerKeys = groups.map((g) => sql`${keyExpr(g, tz).inner} AS ${sql.ref(`k_${g}`)}`);
-  const outerKeys = groups.map(
-    (g) => sql`${keyExpr(g, tz).outer(sql.ref(`z.k_${g}`))} AS ${sql.ref(`k_${g}`)}`,
-  );
-  const where = [
+  const filters = [
     scopeSql(caller),
-    ...(q.include_bots ? [] : [sql`s.verdict <> 'bot'`]),
     ...filterSql("offer_id", q.offer_id),
     ...filterSql("publisher_id", q.publisher_id),
     ...filterSql("country", q.country),
     ...filterSql("device", q.device),
     ...filterSql("sub1", q.sub1),
   ];
-  const table = sql.table(plan.table);
-  const period = (name: "cur" | "prev", f: string, t: string) => sql`
-    SELECT ${sql.lit(name)}::text AS period, s.* FROM ${table} s, r
-    WHERE s.tenant_id = ${caller.tenant_id} AND s.bucket >= r.${sql.ref(f)} AND s.bucket < r.${sql.ref(t)}
-      AND ${sql.join(where, sql` AND `)}`;
-  const groupRefs = groups.map((g) => sql.ref(`z.k_${g}`));
-  const sets =
+  const counted = sql`${sql.val([...COUNTED_VERDICTS])}::text[]`;
+  // Range bounds as scalar subqueries (init plans): the index scans get them as their bounds.
+  const rangeCol = (col: string) => sql`(SELECT ${sql.ref(col)} FROM r)`;
+  const fraud = sql`${sql.val([...FRAUD_VERDICTS])}::text[]`;
+  const keys = (tier: "day" | "fine") =>
     groups.length > 0
-      ? sql`GROUPING SETS ((z.period, ${sql.join(groupRefs)}, z.currency, z.payout_currency),
-          (z.period, z.currency, z.payout_currency))`
-      : sql`z.period, z.currency, z.payout_currency`;
-  const isTotal = groups.length > 0 ? sql`GROUPING(${sql.join(groupRefs)}) <> 0` : sql`true`;
+      ? sql`${sql.join(groups.map((g) => sql`${keyExpr(g, tz, tier).inner} AS ${sql.ref(`k_${g}`)}`))},`
+      : sql``;
+  // One period's rows from stats_q in [lo, hi): each row's verdict folded into valid/fraud columns.
+  const fine = (name: string, lo: string, hi: string) => sql`
+    SELECT ${sql.lit(name)}::text AS period, ${keys("fine")} s.currency, s.payout_currency, s.clicks, s.unique_clicks,
+      CASE WHEN s.verdict = ANY(${counted}) THEN s.clicks ELSE 0 END AS valid_clicks,
+      CASE WHEN s.verdict = ANY(${fraud}) THEN s.clicks ELSE 0 END AS fraud_clicks,
+      s.pending_conversions, s.approved_conversions, s.rejected_conversions, s.revenue, s.payout
+    FROM stats_q s WHERE s.tenant_id = ${caller.tenant_id} AND s.bucket >= ${rangeCol(lo)} AND s.bucket < ${rangeCol(hi)}
+      AND ${sql.join([...filters, ...(q.include_bots ? [] : [sql`s.verdict <> 'bot'`])], sql` AND `)}`;
+  // One period's whole local days [lo, hi) from the daily table.
+  const daily = (name: string, table: DailyTable, lo: string, hi: string) => sql`
+    SELECT ${sql.lit(name)}::text AS period, ${keys("day")} s.currency, s.payout_currency,
+      ${q.include_bots ? sql`s.clicks, s.unique_clicks` : sql`s.clicks - s.bot_clicks AS clicks, s.unique_clicks - s.bot_unique_clicks AS unique_clicks`},
+      s.valid_clicks, s.fraud_clicks, s.pending_conversions, s.approved_conversions, s.rejected_conversions,
+      s.revenue, s.payout
+    FROM ${sql.table(table)} s WHERE s.tenant_id = ${caller.tenant_id} AND s.day >= ${rangeCol(lo)}
+      AND s.day < ${rangeCol(hi)} AND ${sql.join(filters, sql` AND `)}`;
+  const periods: ("cur" | "prev")[] = q.compare ? ["cur", "prev"] : ["cur"];
+  const segments: RawBuilder<unknown>[] = [];
+  for (const p of periods) {
+    const [f, t] = p === "cur" ? ["f", "t"] : ["pf", "pt"];
+    if (plan.tier === "fine") {
+      segments.push(fine(p, f, t));
+    } else {
+      // Edges that are always empty are left out (fewer plans to make): a period starting at a
+      // local midnight (a local date, a calendar or N-day interval) or ending at one or now.
+      const interval = q.interval ?? (q.from ? undefined : "30d");
+      const alignedStart =
+        p === "cur"
+          ? (q.from !== undefined && q.from.length === 10) ||
+            (interval !== undefined && interval !== "24h" && interval !== "all")
+          : interval !== undefined &&
+            (CALENDAR[interval] !== undefined || ROLLING_DAYS[interval] !== undefined);
+      const alignedEnd = p === "cur" && (q.to === undefined || q.to.length === 10);
+      if (!alignedStart) segments.push(fine(p, f, `${p}_e1`));
+      segments.push(daily(p, plan.table, `${p}_d1`, `${p}_d2`));
+      if (!alignedEnd) segments.push(fine(p, `${p}_e2`, t));
+    }
+  }
+  const splits =
+    plan.tier === "day"
+      ? sql`, ${sql.join(
+          periods.map((p) => {
+            const [f, t] = p === "cur" ? ["f", "t"] : ["pf", "pt"];
+            const open = p === "cur" ? sql`r1.open_end` : sql`false`;
+            return sql`LATERAL (${splitSql(f, t, open, tz)}) ${sql.raw(`${p}(${p}_d1, ${p}_d2, ${p}_e1, ${p}_e2)`)}`;
+          }),
+        )}`
+      : sql``;
   const revenue = caller.role === "publisher" ? sql`'0'` : sql`sum(z.revenue)::text`;
+  const groupRefs = groups.map((g) => sql.ref(`z.k_${g}`));
+  const outerKeys = groups.map(
+    (g) => sql`${keyExpr(g, tz, plan.tier).outer(sql.ref(`z.k_${g}`))} AS ${sql.ref(`k_${g}`)}`,
+  );
   const utc = (col: string) => sql`to_char(${sql.ref(col)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
   const result = await sql<{ f: string; t: string; pf: string; pt: string; data: StatsSqlRow[] }>`
-    WITH r AS (SELECT * FROM (${rangeSql(q, plan.granularity, tz, now)}) x(f, t, pf, pt))
+    WITH r AS MATERIALIZED (SELECT * FROM (SELECT * FROM (${rangeSql(q, tz, now)}) r1(f, t, pf, pt, open_end)) r1 ${splits})
     SELECT ${utc("r.f")} AS f, ${utc("r.t")} AS t, ${utc("r.pf")} AS pf, ${utc("r.pt")} AS pt,
       (SELECT coalesce(json_agg(g), '[]'::json) FROM (
-        SELECT z.period, ${isTotal} AS is_total, z.currency, z.payout_currency,
+        SELECT z.period, z.currency, z.payout_currency,
           ${groups.length > 0 ? sql`${sql.join(outerKeys)},` : sql``}
-          sum(z.clicks) AS clicks, sum(z.unique_clicks) AS unique_clicks,
-          coalesce(sum(z.clicks) FILTER (WHERE z.verdict = ANY(${sql.val([...COUNTED_VERDICTS])}::text[])), 0)
-            AS valid_clicks,
-          coalesce(sum(z.clicks) FILTER (WHERE z.verdict = ANY(${sql.val([...FRAUD_VERDICTS])}::text[])), 0)
-            AS fraud_clicks,
-          sum(z.pending_conversions) AS pending, sum(z.approved_conversions) AS approved,
-          sum(z.rejected_conversions) AS rejected, ${revenue} AS revenue, sum(z.payout)::text AS payout
-        FROM (
-          SELECT s.period, ${groups.length > 0 ? sql`${sql.join(innerKeys)},` : sql``} s.verdict, s.currency,
-            s.payout_currency, s.clicks, s.unique_clicks, s.pending_conversions, s.approved_conversions,
-            s.rejected_conversions, s.revenue, s.payout
-          FROM (${period("cur", "f", "t")} ${q.compare ? sql`UNION ALL ${period("prev", "pf", "pt")}` : sql``}) s
-        ) z
-        GROUP BY ${sets}
+          sum(z.clicks) AS clicks, sum(z.unique_clicks) AS unique_clicks, sum(z.valid_clicks) AS valid_clicks,
+          sum(z.fraud_clicks) AS fraud_clicks, sum(z.pending_conversions) AS pending,
+          sum(z.approved_conversions) AS approved, sum(z.rejected_conversions) AS rejected,
+          ${revenue} AS revenue, sum(z.payout)::text AS payout
+        FROM (${sql.join(segments, sql` UNION ALL `)}) z
+        GROUP BY z.period, ${groups.length > 0 ? sql`${sql.join(groupRefs)},` : sql``} z.currency, z.payout_currency
       ) g) AS data
     FROM r
   `
@@ -395,23 +452,27 @@ function assemble(
   };
   for (const row of range.data) {
     const p = periods[row.period];
-    let acc = p.total;
-    if (!row.is_total) {
+    // Each row counts in its group and in the totals (the groups partition the period).
+    const targets = [p.total];
+    if (groups.length > 0) {
       const keys: Record<string, string | null> = {};
       for (const g of groups) keys[g] = row[`k_${g}`] ?? null;
       const id = JSON.stringify(groups.map((g) => keys[g]));
-      acc = p.rows.get(id) ?? newAcc(keys);
+      const acc = p.rows.get(id) ?? newAcc(keys);
       p.rows.set(id, acc);
+      targets.push(acc);
     }
-    acc.clicks += Number(row.clicks);
-    acc.unique_clicks += Number(row.unique_clicks);
-    acc.valid_clicks += Number(row.valid_clicks);
-    acc.fraud_clicks += Number(row.fraud_clicks);
-    acc.pending += Number(row.pending);
-    acc.approved += Number(row.approved);
-    acc.rejected += Number(row.rejected);
-    addMoney(acc.revenue, row.currency, row.revenue);
-    addMoney(acc.payout, row.payout_currency, row.payout);
+    for (const acc of targets) {
+      acc.clicks += Number(row.clicks);
+      acc.unique_clicks += Number(row.unique_clicks);
+      acc.valid_clicks += Number(row.valid_clicks);
+      acc.fraud_clicks += Number(row.fraud_clicks);
+      acc.pending += Number(row.pending);
+      acc.approved += Number(row.approved);
+      acc.rejected += Number(row.rejected);
+      addMoney(acc.revenue, row.currency, row.revenue);
+      addMoney(acc.payout, row.payout_currency, row.payout);
+    }
   }
   const times = groups.filter((g) => g === "hour" || g === "day" || g === "week" || g === "month");
   const shape = (p: { rows: Map<string, Acc>; total: Acc }) => {
@@ -490,19 +551,47 @@ export async function getNetworkSettings(db: Kysely<Database>, tenantId: string)
     .executeTakeFirstOrThrow();
 }
 
-/** Sets the network's time zone; Postgres must know it too (its tzdata converts the buckets). */
+/**
+ * Sets the network's time zone; Postgres must know it too (its tzdata converts the buckets). A
+ * change rebuilds the network's daily tier from stats_q in the new zone, in the same transaction:
+ * SHARE ROW EXCLUSIVE on the daily tables makes the writers (ROW EXCLUSIVE, taken before their
+ * statement's snapshot) wait for the commit, so every click is counted in exactly one zone's day
+ * and readers keep reading the old days until then. It reads the network's whole stats_q (about
+ * one row per click at high density): seconds per million rows, writers paused meanwhile.
+ */
 export async function updateNetworkTimezone(db: Kysely<Database>, tenantId: string, timezone: string) {
   const known = await sql<{ ok: boolean }>`
     SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = ${timezone}) AS ok`.execute(db);
   if (!known.rows[0]?.ok) {
     throw new ApiError("INVALID_PARAMS", 'Invalid parameter "timezone": not a time zone this database knows');
   }
-  return db
-    .updateTable("tenants")
-    .set({ timezone })
-    .where("id", "=", tenantId)
-    .returning(["id", "name", "timezone"])
-    .executeTakeFirstOrThrow();
+  return db.transaction().execute(async (tx) => {
+    const current = await tx
+      .selectFrom("tenants")
+      .select("timezone")
+      .where("id", "=", tenantId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (current.timezone !== timezone) {
+      await sql`LOCK TABLE stats_day_country, stats_day_offer, stats_day_publisher, stats_day_offer_publisher
+        IN SHARE ROW EXCLUSIVE MODE`.execute(tx);
+      await tx.updateTable("tenants").set({ timezone }).where("id", "=", tenantId).execute();
+      for (const table of [
+        "stats_day_country",
+        "stats_day_offer",
+        "stats_day_publisher",
+        "stats_day_offer_publisher",
+      ] as const) {
+        await tx.deleteFrom(table).where("tenant_id", "=", tenantId).execute();
+      }
+      for (const statement of rebuildDailyTier(tenantId)) await statement.execute(tx);
+    }
+    return tx
+      .selectFrom("tenants")
+      .select(["id", "name", "timezone"])
+      .where("id", "=", tenantId)
+      .executeTakeFirstOrThrow();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -547,6 +636,81 @@ const topByFraud = (list: FraudGroup[], n: number) =>
     .sort((a, b) => b.fraud_clicks - a.fraud_clicks || b.clicks - a.clicks)
     .slice(0, n);
 
+/**
+ * The fraud events of the range (raw fraud_events rows, by the (tenant_id, created_at) index): per
+ * kind and per local day, the flagged clicks held for review, and the unverified clicks (the
+ * partial index clicks_unverified). Both tables hold only the rare rows, not the traffic.
+ */
+async function fraudEventCounts(
+  db: Kysely<Database>,
+  caller: CallerScope,
+  q: StatsRangeInput,
+  zone: string,
+  from: string,
+  to: string,
+) {
+  const eventScope: RawBuilder<unknown>[] = [];
+  const clickScope: RawBuilder<unknown>[] = [];
+  if (caller.role === "publisher") {
+    eventScope.push(sql`f.publisher_id = ${caller.publisher_id ?? "-"}`);
+    clickScope.push(sql`k.publisher_id = ${caller.publisher_id ?? "-"}`);
+  }
+  if (caller.role === "advertiser") {
+    eventScope.push(
+      sql`f.offer_id IN (SELECT id FROM offers WHERE advertiser_id = ${caller.advertiser_id ?? "-"})`,
+    );
+    clickScope.push(sql`k.advertiser_id = ${caller.advertiser_id ?? "-"}`);
+  }
+  for (const [col, f] of [
+    ["offer_id", q.offer_id],
+    ["publisher_id", q.publisher_id],
+  ] as const) {
+    if (f?.include.length) {
+      eventScope.push(sql`${sql.ref(`f.${col}`)} = ANY(${sql.val(f.include)}::text[])`);
+      clickScope.push(sql`${sql.ref(`k.${col}`)} = ANY(${sql.val(f.include)}::text[])`);
+    }
+    if (f?.exclude.length) {
+      eventScope.push(sql`NOT coalesce(${sql.ref(`f.${col}`)} = ANY(${sql.val(f.exclude)}::text[]), false)`);
+      clickScope.push(sql`NOT coalesce(${sql.ref(`k.${col}`)} = ANY(${sql.val(f.exclude)}::text[]), false)`);
+    }
+  }
+  const and = (list: RawBuilder<unknown>[]) =>
+    list.length > 0 ? sql`AND ${sql.join(list, sql` AND `)}` : sql``;
+  const result = await sql<{
+    kinds: { day: string; kind: string; n: number }[] | null;
+    held: number;
+    unverified: number;
+  }>`
+    WITH ev AS (
+      SELECT f.kind, f.click_id, (f.detail ->> 'held') = 'true' AS held,
+        to_char((f.created_at AT TIME ZONE ${zone})::date, 'YYYY-MM-DD') AS day
+      FROM fraud_events f
+      WHERE f.tenant_id = ${caller.tenant_id} AND f.created_at >= ${from}::timestamptz
+        AND f.created_at < ${to}::timestamptz ${and(eventScope)}
+    )
+    SELECT (SELECT json_agg(x ORDER BY x.day, x.kind) FROM (
+        SELECT day, kind, count(*)::int AS n FROM ev GROUP BY day, kind) x) AS kinds,
+      (SELECT count(DISTINCT click_id)::int FROM ev WHERE held AND click_id IS NOT NULL) AS held,
+      (SELECT count(*)::int FROM clicks k WHERE k.tenant_id = ${caller.tenant_id} AND k.unverified
+        AND k.created_at >= ${from}::timestamptz AND k.created_at < ${to}::timestamptz ${and(clickScope)}) AS unverified
+  `.execute(db);
+  const row = result.rows[0];
+  const rules: Record<string, number> = {};
+  const days = new Map<string, Record<string, number>>();
+  for (const { day, kind, n } of row?.kinds ?? []) {
+    rules[kind] = (rules[kind] ?? 0) + n;
+    const d = days.get(day) ?? {};
+    d[kind] = n;
+    days.set(day, d);
+  }
+  return {
+    rules,
+    rules_over_time: [...days].map(([day, by_kind]) => ({ day, by_kind })),
+    held_clicks: row?.held ?? 0,
+    unverified_clicks: row?.unverified ?? 0,
+  };
+}
+
 export async function fraudInsights(db: Kysely<Database>, caller: CallerScope, q: StatsRangeInput) {
   const zone = q.timezone ?? (await getNetworkTimezone(db, caller.tenant_id));
   const base = { ...q, timezone: zone, include_bots: true, compare: undefined };
@@ -564,11 +728,13 @@ export async function fraudInsights(db: Kysely<Database>, caller: CallerScope, q
     filtered_share: null,
     by_verdict: {},
   };
+  const events = await fraudEventCounts(db, caller, q, zone, time.from, time.to);
   return {
     timezone: zone,
     from: time.from,
     to: time.to,
     totals,
+    ...events,
     over_time: byVerdict(time, ["day"]),
     by_publisher: topByFraud(byVerdict(publishers, ["publisher"]), 20),
     by_sub1: topByFraud(byVerdict(subs, ["sub1"]), 20),

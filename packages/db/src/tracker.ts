@@ -11,6 +11,7 @@ import {
   sha256Hex,
   TRACKER_KEY_PATTERN,
   TRACKER_KEY_PREFIX_LENGTH,
+  TRACKER_STATS_MAX_ROWS,
   type TrackerAccessKey,
   type TrackerCustomer,
   type TrackerProduct,
@@ -555,6 +556,7 @@ export async function trackerStats(
   db: Kysely<Database>,
   tenantId: string,
   q: TrackerStatsInput,
+  maxRows = TRACKER_STATS_MAX_ROWS,
 ): Promise<TrackerStats> {
   const fromMs = Date.parse(q.from.length === 10 ? `${q.from}T00:00:00Z` : q.from);
   const toMs = Date.parse(q.to.length === 10 ? `${q.to}T00:00:00Z` : q.to);
@@ -579,6 +581,9 @@ export async function trackerStats(
       "r.event_type",
       sql<string>`sum(r.counted)::text`.as("counted"),
       sql<string>`sum(r.filtered)::text`.as("filtered"),
+      // Over every group, before LIMIT: the totals hold even when the rows are cut.
+      sql<string>`(sum(sum(r.counted)) over ())::text`.as("all_counted"),
+      sql<string>`(sum(sum(r.filtered)) over ())::text`.as("all_filtered"),
     ])
     .where("r.tenant_id", "=", tenantId)
     .where("p.tenant_id", "=", tenantId)
@@ -594,14 +599,17 @@ export async function trackerStats(
     .orderBy("pub.influencer_id")
     .orderBy("r.campaign")
     .orderBy("r.event_type")
-    .limit(10_000)
+    .limit(maxRows + 1)
     .execute();
-  const totals = { counted: 0, filtered: 0 };
+  const truncated = rows.length > maxRows;
+  if (truncated) rows.length = maxRows;
+  const totals = {
+    counted: Number(rows[0]?.all_counted ?? 0),
+    filtered: Number(rows[0]?.all_filtered ?? 0),
+  };
   const out = rows.map((r) => {
     const counted = Number(r.counted);
     const filtered = Number(r.filtered);
-    totals.counted += counted;
-    totals.filtered += filtered;
     return {
       period: new Date(r.period).toISOString(),
       product_id: r.product_id,
@@ -612,5 +620,5 @@ export async function trackerStats(
       filtered,
     };
   });
-  return { rows: out, totals };
+  return { rows: out, totals, truncated };
 }

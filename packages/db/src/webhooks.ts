@@ -7,10 +7,14 @@ import {
   ApiError,
   type CreatePostbackUrlInput,
   type CreateWebhookInput,
+  type FraudFact,
   generateWebhookSecret,
   type ListDeliveriesInput,
+  openSecret,
   type PostbackUrl,
   randomBase62,
+  type SecretKeyring,
+  sealSecret,
   type UpdatePostbackUrlInput,
   type UpdateWebhookInput,
   type WebhookDelivery,
@@ -144,6 +148,8 @@ export async function createEndpoint(
   caller: CallerScope,
   kind: EndpointKind,
   input: CreateWebhookInput | CreatePostbackUrlInput,
+  /** Seals the secret at rest; null stores it in clear (only tests of the plaintext rows do). */
+  ring: SecretKeyring | null,
 ): Promise<CreatedEndpoint> {
   const owner = await ownerOf(db, caller, kind, {
     advertiser_id: "advertiser_id" in input ? input.advertiser_id : undefined,
@@ -152,6 +158,7 @@ export async function createEndpoint(
   await assertOfferInScope(db, caller.tenant_id, owner.advertiser_id, input.offer_id);
   const secret = generateWebhookSecret();
   const id = `whe_${randomBase62(16)}`;
+  const stored = ring ? await sealSecret(ring, id, secret) : { key_id: null, secret };
   const row = await db.transaction().execute(async (tx) => {
     const inserted = await tx
       .insertInto("webhook_endpoints")
@@ -174,7 +181,7 @@ export async function createEndpoint(
       .executeTakeFirstOrThrow();
     await tx
       .insertInto("webhook_secrets")
-      .values({ id: `whs_${randomBase62(16)}`, tenant_id: caller.tenant_id, endpoint_id: id, secret })
+      .values({ id: `whs_${randomBase62(16)}`, tenant_id: caller.tenant_id, endpoint_id: id, ...stored })
       .execute();
     return inserted;
   });
@@ -275,9 +282,11 @@ export async function rotateEndpointSecret(
   db: Kysely<Database>,
   endpoint: { id: string; tenant_id: string },
   overlapSeconds: number,
+  ring: SecretKeyring | null,
 ): Promise<{ secret: string; previous_secrets_expire_at: string | null }> {
   const overlap = Math.max(0, Math.trunc(overlapSeconds));
   const secret = generateWebhookSecret();
+  const stored = ring ? await sealSecret(ring, endpoint.id, secret) : { key_id: null, secret };
   return db.transaction().execute(async (tx) => {
     const expired = await tx
       .updateTable("webhook_secrets")
@@ -294,7 +303,7 @@ export async function rotateEndpointSecret(
         id: `whs_${randomBase62(16)}`,
         tenant_id: endpoint.tenant_id,
         endpoint_id: endpoint.id,
-        secret,
+        ...stored,
       })
       .execute();
     const latest = expired
@@ -306,16 +315,66 @@ export async function rotateEndpointSecret(
 }
 
 /** The endpoint's active secrets, newest first (the first signs the seed's body `signature`). */
-export async function activeSecrets(db: Kysely<Database>, endpointId: string): Promise<string[]> {
+export async function activeSecrets(
+  db: Kysely<Database>,
+  endpointId: string,
+  ring: SecretKeyring | null,
+): Promise<string[]> {
   const rows = await db
     .selectFrom("webhook_secrets")
-    .select("secret")
+    .select(["secret", "key_id"])
     .where("endpoint_id", "=", endpointId)
     .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", sql<Date>`now()`)]))
     .orderBy("created_at", "desc")
     .orderBy("id", "desc")
     .execute();
-  return rows.map((r) => r.secret);
+  return openAll(ring, endpointId, rows);
+}
+
+/** Opens stored secrets (plaintext rows as they are); a sealed row needs the keyring. */
+function openAll(
+  ring: SecretKeyring | null,
+  endpointId: string,
+  rows: { secret: string; key_id: string | null }[],
+): Promise<string[]> {
+  return Promise.all(
+    rows.map((r) => {
+      if (r.key_id === null) return r.secret;
+      if (!ring) throw new Error("WEBHOOK_SECRETS_KEY is needed to open webhook secrets");
+      return openSecret(ring, endpointId, r);
+    }),
+  );
+}
+
+/**
+ * Seals every secret still in clear (rows from before 012) and re-seals those under a key other
+ * than the current one (a key rotation), at most `limit` per call; returns how many it rewrote.
+ * Each row is compare-and-set on its old value, so a concurrent rotation is never overwritten.
+ */
+export async function resealWebhookSecrets(
+  db: Kysely<Database>,
+  ring: SecretKeyring,
+  limit = 500,
+): Promise<number> {
+  const rows = await db
+    .selectFrom("webhook_secrets")
+    .select(["id", "endpoint_id", "secret", "key_id"])
+    .where((eb) => eb.or([eb("key_id", "is", null), eb("key_id", "<>", ring.current)]))
+    .limit(limit)
+    .execute();
+  let done = 0;
+  for (const r of rows) {
+    const [plain] = await openAll(ring, r.endpoint_id, [r]);
+    const sealed = await sealSecret(ring, r.endpoint_id, plain as string);
+    const res = await db
+      .updateTable("webhook_secrets")
+      .set(sealed)
+      .where("id", "=", r.id)
+      .where("secret", "=", r.secret)
+      .executeTakeFirst();
+    done += Number(res.numUpdatedRows);
+  }
+  return done;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,6 +402,11 @@ export interface ConversionFact {
   sub5: string | null;
   /** Whether this is its click's first conversion (postbacks fired on `first` only). */
   first_of_click: boolean;
+  /** The click's verdict as the conversion recorded it, and the click's fraud rule flags. */
+  click_verdict: string | null;
+  click_flags: string[];
+  /** Fraud events this conversion's own rules wrote (conversion_too_fast / _slow). */
+  fraud_kinds: string[];
 }
 
 export async function loadConversionFact(
@@ -354,7 +418,10 @@ export async function loadConversionFact(
       c.click_id, c.status, c.amount::text AS amount, trim(c.currency) AS currency, c.payout::text AS payout,
       trim(c.payout_currency) AS payout_currency, c.created_at, k.sub1, k.sub2, k.sub3, k.sub4, k.sub5,
       (c.click_id IS NULL OR NOT EXISTS (SELECT 1 FROM conversions o WHERE o.click_id = c.click_id
-        AND (o.created_at, o.id) < (c.created_at, c.id))) AS first_of_click
+        AND (o.created_at, o.id) < (c.created_at, c.id))) AS first_of_click,
+      c.click_verdict, coalesce(k.flags, '{}') AS click_flags,
+      ARRAY(SELECT f.kind FROM fraud_events f WHERE c.click_id IS NOT NULL AND f.click_id = c.click_id
+        AND f.detail->>'conversion_id' = c.id ORDER BY f.kind) AS fraud_kinds
     FROM conversions c LEFT JOIN clicks k ON k.click_id = c.click_id
     WHERE c.id = ${conversionId}
   `.execute(db);
@@ -401,6 +468,45 @@ export function otherEndpointsOfOwner(db: Kysely<Database>, endpoint: EndpointRo
     .execute();
 }
 
+/**
+ * Enabled webhook endpoints subscribed to `fraud.detected` that may hear about any of these
+ * facts: their advertiser's, and for their own traffic their publisher's. The caller matches each
+ * fact to its endpoints (`fraudFactReaches`).
+ */
+export async function endpointsForFraud(
+  db: Kysely<Database>,
+  facts: readonly FraudFact[],
+): Promise<EndpointRow[]> {
+  if (facts.length === 0) return [];
+  const tenants = [...new Set(facts.map((f) => f.tenant_id))];
+  const advertisers = [...new Set(facts.map((f) => f.advertiser_id))];
+  const publishers = [...new Set(facts.flatMap((f) => (f.publisher_id ? [f.publisher_id] : [])))];
+  return db
+    .selectFrom("webhook_endpoints")
+    .selectAll()
+    .where("tenant_id", "in", tenants)
+    .where("kind", "=", "webhook")
+    .where("enabled", "=", true)
+    .where("deleted_at", "is", null)
+    .where(sql<boolean>`'fraud.detected' = ANY(events)`)
+    .where((eb) =>
+      eb.or([
+        eb("advertiser_id", "in", advertisers),
+        ...(publishers.length > 0 ? [eb("publisher_id", "in", publishers)] : []),
+      ]),
+    )
+    .execute();
+}
+
+/** Whether the endpoint hears about this fraud event (same tenant, owner and offer scope). */
+export function fraudFactReaches(e: EndpointRow, f: FraudFact): boolean {
+  if (e.tenant_id !== f.tenant_id) return false;
+  if (e.offer_id !== null && e.offer_id !== f.offer_id) return false;
+  return e.owner_type === "advertiser"
+    ? e.advertiser_id === f.advertiser_id
+    : e.publisher_id === f.publisher_id;
+}
+
 export interface NewDelivery {
   id: string;
   tenant_id: string;
@@ -419,23 +525,26 @@ export interface NewDelivery {
  */
 export async function insertDeliveries(db: Kysely<Database>, rows: NewDelivery[]): Promise<string[]> {
   if (rows.length === 0) return [];
-  await db
-    .insertInto("webhook_deliveries")
-    .values(rows.map((r) => ({ ...r, next_attempt_at: sql<Date>`now()` })))
-    .onConflict((oc) => oc.column("id").doNothing())
-    .execute();
-  const waiting = await db
-    .selectFrom("webhook_deliveries")
-    .select("id")
-    .where(
-      "id",
-      "in",
-      rows.map((r) => r.id),
+  // One statement: the insert (a CTE) and the rows that were already there, still unattempted
+  // (a redelivered fact whose first attempts were never made).
+  const result = await sql<{ id: string }>`
+    WITH v AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id text, tenant_id text,
+        endpoint_id text, event_id text, event_type text, conversion_id text, payload text,
+        request_method text, request_url text)
+    ), ins AS (
+      INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type, conversion_id, payload,
+        request_method, request_url, next_attempt_at)
+      SELECT id, tenant_id, endpoint_id, event_id, event_type, conversion_id, payload, request_method,
+        request_url, now() FROM v
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id
     )
-    .where("status", "=", "pending")
-    .where("attempt_count", "=", 0)
-    .execute();
-  return waiting.map((r) => r.id);
+    SELECT id FROM ins
+    UNION
+    SELECT d.id FROM webhook_deliveries d JOIN v ON v.id = d.id WHERE d.status = 'pending' AND d.attempt_count = 0
+  `.execute(db);
+  return result.rows.map((r) => r.id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -467,7 +576,11 @@ export type ClaimResult =
   | { kind: "stale" };
 
 interface ClaimRow {
-  id: string;
+  want_id: string;
+  expected: number;
+  old_status: string | null;
+  old_count: number | null;
+  id: string | null;
   tenant_id: string;
   event_id: string;
   event_type: string;
@@ -480,68 +593,82 @@ interface ClaimRow {
   enabled: boolean;
   deleted: boolean;
   failing: boolean;
-  secrets: string[];
+  secrets: { secret: string; key_id: string | null }[] | null;
 }
 
 /**
- * Takes attempt `expected + 1` of a delivery for `leaseSeconds`, with its endpoint's state and
- * active secrets, in one statement: only one worker gets it, and a duplicate message for an
- * attempt already made finds nothing to do.
+ * Takes attempt `expected + 1` of each delivery for `leaseSeconds`, with its endpoint's state and
+ * active secrets (opened with `ring`), in ONE statement for the whole list: only one worker gets
+ * each, and a duplicate message for an attempt already made finds nothing to do. Results are
+ * keyed by delivery id.
  */
-export async function claimDelivery(
+export async function claimDeliveries(
   db: Kysely<Database>,
-  deliveryId: string,
-  expected: number,
+  wanted: readonly { delivery_id: string; attempt: number }[],
   leaseSeconds: number,
-): Promise<ClaimResult> {
+  ring: SecretKeyring | null,
+): Promise<Map<string, ClaimResult>> {
+  const out = new Map<string, ClaimResult>();
+  if (wanted.length === 0) return out;
+  // The outer SELECT reads the table as it was before the UPDATE (one snapshot): a row not
+  // claimed that was pending at the expected attempt is someone else's right now (busy).
   const result = await sql<ClaimRow>`
-    WITH claimed AS (
-      UPDATE webhook_deliveries SET attempt_count = attempt_count + 1,
+    WITH want AS (
+      SELECT DISTINCT ON (id) id, expected
+      FROM unnest(${wanted.map((w) => w.delivery_id)}::text[], ${wanted.map((w) => w.attempt)}::int[]) AS w(id, expected)
+    ), claimed AS (
+      UPDATE webhook_deliveries d SET attempt_count = d.attempt_count + 1,
         locked_until = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
-      WHERE id = ${deliveryId} AND status = 'pending' AND attempt_count = ${expected}
-        AND (locked_until IS NULL OR locked_until < now())
-      RETURNING id, tenant_id, endpoint_id, event_id, event_type, payload, request_method, request_url,
-        attempt_count
+      FROM want w
+      WHERE d.id = w.id AND d.status = 'pending' AND d.attempt_count = w.expected
+        AND (d.locked_until IS NULL OR d.locked_until < now())
+      RETURNING d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.request_method,
+        d.request_url, d.attempt_count
     )
-    SELECT c.*, e.kind, e.enabled, e.deleted_at IS NOT NULL AS deleted, e.failing_since IS NOT NULL AS failing,
-      ARRAY(SELECT s.secret FROM webhook_secrets s WHERE s.endpoint_id = c.endpoint_id
-        AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.created_at DESC, s.id DESC) AS secrets
-    FROM claimed c JOIN webhook_endpoints e ON e.id = c.endpoint_id
+    SELECT w.id AS want_id, w.expected, d.status AS old_status, d.attempt_count AS old_count,
+      c.id, c.tenant_id, c.endpoint_id, c.event_id, c.event_type, c.payload, c.request_method, c.request_url,
+      c.attempt_count, e.kind, e.enabled, e.deleted_at IS NOT NULL AS deleted,
+      e.failing_since IS NOT NULL AS failing,
+      (SELECT coalesce(json_agg(json_build_object('secret', s.secret, 'key_id', s.key_id)
+          ORDER BY s.created_at DESC, s.id DESC), '[]'::json)
+        FROM webhook_secrets s WHERE s.endpoint_id = c.endpoint_id
+          AND (s.expires_at IS NULL OR s.expires_at > now())) AS secrets
+    FROM want w
+    LEFT JOIN webhook_deliveries d ON d.id = w.id
+    LEFT JOIN claimed c ON c.id = w.id
+    LEFT JOIN webhook_endpoints e ON e.id = c.endpoint_id
   `.execute(db);
-  const row = result.rows[0];
-  if (!row) {
-    const current = await db
-      .selectFrom("webhook_deliveries")
-      .select(["status", "attempt_count"])
-      .where("id", "=", deliveryId)
-      .executeTakeFirst();
-    return current?.status === "pending" && current.attempt_count === expected
-      ? { kind: "busy" }
-      : { kind: "stale" };
+  for (const row of result.rows) {
+    if (row.id === null) {
+      const busy = row.old_status === "pending" && row.old_count === row.expected;
+      out.set(row.want_id, busy ? { kind: "busy" } : { kind: "stale" });
+      continue;
+    }
+    out.set(row.want_id, {
+      kind: "claimed",
+      claim: {
+        delivery: {
+          id: row.id,
+          tenant_id: row.tenant_id,
+          event_id: row.event_id,
+          event_type: row.event_type,
+          payload: row.payload,
+          request_method: row.request_method,
+          request_url: row.request_url,
+          attempt: row.attempt_count,
+        },
+        endpoint: {
+          id: row.endpoint_id,
+          kind: row.kind,
+          enabled: row.enabled,
+          deleted: row.deleted,
+          failing: row.failing,
+        },
+        secrets: await openAll(ring, row.endpoint_id, row.secrets ?? []),
+      },
+    });
   }
-  return {
-    kind: "claimed",
-    claim: {
-      delivery: {
-        id: row.id,
-        tenant_id: row.tenant_id,
-        event_id: row.event_id,
-        event_type: row.event_type,
-        payload: row.payload,
-        request_method: row.request_method,
-        request_url: row.request_url,
-        attempt: row.attempt_count,
-      },
-      endpoint: {
-        id: row.endpoint_id,
-        kind: row.kind,
-        enabled: row.enabled,
-        deleted: row.deleted,
-        failing: row.failing,
-      },
-      secrets: row.secrets,
-    },
-  };
+  return out;
 }
 
 export interface AttemptRecord {
@@ -562,22 +689,31 @@ export interface AttemptRecord {
   outcome: "succeeded" | "retry" | "failed";
 }
 
-/** Appends the attempt to the log and moves the delivery on, in one statement. */
-export async function recordAttempt(db: Kysely<Database>, a: AttemptRecord): Promise<void> {
-  const status = a.outcome === "retry" ? "pending" : a.outcome;
+/** Appends the attempts to the log and moves their deliveries on, all in one statement. */
+export async function recordAttempts(db: Kysely<Database>, list: readonly AttemptRecord[]): Promise<void> {
+  if (list.length === 0) return;
+  const rows = list.map((a) => ({
+    ...a,
+    status: a.outcome === "retry" ? "pending" : a.outcome,
+    next_attempt_at: a.next_attempt_at?.toISOString() ?? null,
+  }));
   await sql`
-    WITH att AS (
+    WITH v AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(tenant_id text, delivery_id text,
+        attempt int, trigger text, request_method text, request_url text, request_headers jsonb,
+        request_body text, response_status int, response_body text, error text, latency_ms int,
+        next_attempt_at timestamptz, status text)
+    ), att AS (
       INSERT INTO webhook_attempts (tenant_id, delivery_id, attempt, trigger, request_method, request_url,
         request_headers, request_body, response_status, response_body, error, latency_ms, next_attempt_at)
-      VALUES (${a.tenant_id}, ${a.delivery_id}, ${a.attempt}, ${a.trigger}, ${a.request_method}, ${a.request_url},
-        ${JSON.stringify(a.request_headers)}::jsonb, ${a.request_body}, ${a.response_status}, ${a.response_body},
-        ${a.error}, ${a.latency_ms}, ${a.next_attempt_at})
-      RETURNING 1
+      SELECT tenant_id, delivery_id, attempt, trigger, request_method, request_url, request_headers,
+        request_body, response_status, response_body, error, latency_ms, next_attempt_at FROM v
+      RETURNING delivery_id
     )
-    UPDATE webhook_deliveries SET status = ${status}, last_response_status = ${a.response_status},
-      next_attempt_at = ${a.next_attempt_at}, locked_until = NULL, updated_at = now(),
-      succeeded_at = CASE WHEN ${status} = 'succeeded' THEN now() ELSE succeeded_at END
-    WHERE id = ${a.delivery_id} AND EXISTS (SELECT 1 FROM att)
+    UPDATE webhook_deliveries d SET status = v.status, last_response_status = v.response_status,
+      next_attempt_at = v.next_attempt_at, locked_until = NULL, updated_at = now(),
+      succeeded_at = CASE WHEN v.status = 'succeeded' THEN now() ELSE d.succeeded_at END
+    FROM v WHERE d.id = v.delivery_id AND EXISTS (SELECT 1 FROM att WHERE att.delivery_id = v.delivery_id)
   `.execute(db);
 }
 

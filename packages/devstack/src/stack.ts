@@ -3,7 +3,7 @@
 // Real servers first (DATABASE_URL / REDIS_URL), embedded engines when nothing is configured.
 
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -77,6 +77,8 @@ export interface Stack {
   neonHttpUrl: string;
   ipHashSecret: string;
   jwtSecret: string;
+  /** Seals webhook secrets at rest (WEBHOOK_SECRETS_KEY): generated per stack like jwtSecret. */
+  webhookSecretsKey: string;
   edgeConfig: WranglerConfig;
   apiConfig: WranglerConfig;
   close(): Promise<void>;
@@ -177,6 +179,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     const jwtSecret = process.env.JWT_SECRET ?? randomBytes(32).toString("hex");
     const ipHashSecret = process.env.IP_HASH_SECRET ?? randomBytes(32).toString("hex");
+    const webhookSecretsKey = process.env.WEBHOOK_SECRETS_KEY ?? (await localSecretsKey(pglite));
     const redisBindings = {
       UPSTASH_REDIS_REST_URL: gateway.url,
       UPSTASH_REDIS_REST_TOKEN: redisRestToken,
@@ -214,6 +217,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         ...redisBindings,
         DATABASE_URL: databaseUrl,
         JWT_SECRET: jwtSecret,
+        WEBHOOK_SECRETS_KEY: webhookSecretsKey,
         NEON_WS_PROXY: bridge.wsProxy,
         NEON_HTTP_ENDPOINT: neonHttp.url,
         // Links the API hands out point at the local edge (short links via its /s/ route).
@@ -276,6 +280,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       neonHttpUrl: neonHttp.url,
       ipHashSecret,
       jwtSecret,
+      webhookSecretsKey: opts.apiVars?.WEBHOOK_SECRETS_KEY ?? webhookSecretsKey,
       edgeConfig,
       apiConfig,
       close,
@@ -284,4 +289,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await close();
     throw err;
   }
+}
+
+/**
+ * WEBHOOK_SECRETS_KEY for a local stack: a new key per stack, like JWT_SECRET; but a persistent
+ * embedded database (`pnpm dev`'s PGLITE_DIR) keeps its key in a file beside it, so webhook
+ * secrets sealed in an earlier run still open.
+ */
+async function localSecretsKey(pglite: unknown): Promise<string> {
+  const fresh = `k1:${randomBytes(32).toString("base64url")}`;
+  const dir = process.env.PGLITE_DIR;
+  if (!pglite || !dir) return fresh;
+  const file = path.join(dir, "..", "webhook-secrets.key");
+  const kept = await readFile(file, "utf8").catch(() => "");
+  if (kept.trim() !== "") return kept.trim();
+  await writeFile(file, fresh, { mode: 0o600 });
+  return fresh;
 }

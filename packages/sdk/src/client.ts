@@ -68,8 +68,8 @@ type Input<P extends keyof paths> = Omit<
 export type IngestResult<D> =
   | { ok: true; data: D; message?: string; status: number; attempts: number; alreadyRecorded?: false }
   /**
-   * A retry of a postback/conversion was answered 409 DUPLICATE_TRANSACTION: an earlier attempt
-   * (whose answer was lost) recorded it. Counted once; the conversion's id is not in this answer.
+   * A retry of a postback/conversion, after an attempt whose outcome is unknown (a network error
+   * or a 500/502/504), was answered 409 DUPLICATE_TRANSACTION: that attempt recorded it. Counted once; the conversion's id is not in this answer.
    */
   | { ok: true; data?: undefined; status: 409; attempts: number; alreadyRecorded: true }
   | { ok: false; status: number; error: string; code: string; attempts: number };
@@ -116,7 +116,7 @@ export function createIngestClient(opts: IngestClientOptions) {
   ): Promise<IngestResult<OkData<P>>> {
     const fields = { advertiser_id: opts.advertiserId, ...(input as Record<string, unknown>) };
     const policy = POLICY[path] ?? "unsafe";
-    const { response, attempts } = await sendWithRetry(
+    const { response, attempts, uncertain } = await sendWithRetry(
       async () => {
         const headers: Record<string, string> = {
           "content-type": "application/json",
@@ -146,7 +146,9 @@ export function createIngestClient(opts: IngestClientOptions) {
       return { ok: true, data: envelope.data, message: envelope.message, status: response.status, attempts };
     }
     const code = typeof envelope?.code === "string" ? envelope.code : "UNKNOWN";
-    if (attempts > 1 && policy === "keyed" && response.status === 409 && code === "DUPLICATE_TRANSACTION") {
+    // Only a retry after an attempt whose outcome is unknown (a network error, a 500/502/504) can
+    // meet its own earlier write; after 429/503 nothing was written, so a 409 is a real duplicate.
+    if (uncertain && policy === "keyed" && response.status === 409 && code === "DUPLICATE_TRANSACTION") {
       return { ok: true, status: 409, attempts, alreadyRecorded: true };
     }
     const error = typeof envelope?.error === "string" ? envelope.error : `HTTP ${response.status}`;

@@ -13,7 +13,7 @@ export {
 } from "./client";
 export { randomNonce } from "./crypto";
 export type { components, operations, paths } from "./generated/schema";
-export { relayWebConversion } from "./relay";
+export { type RelayPolicy, relayWebConversion } from "./relay";
 export {
   backoffDelay,
   methodPolicy,

@@ -4,7 +4,8 @@
 //   row and gives its nonce back), so any request may be sent again;
 // - network errors and 500/502/504: only for requests that are idempotent (GET, status changes) or
 //   keyed (postbacks and conversions are unique per transaction_id, so a repeat is answered
-//   409 DUPLICATE_TRANSACTION; the ingestion client reports that as "already recorded").
+//   409 DUPLICATE_TRANSACTION; the ingestion client reports that as "already recorded" only when an
+//   earlier attempt's outcome was unknown, see RetriedResponse.uncertain).
 // Each attempt is prepared afresh, so signed requests carry a new timestamp and nonce every time.
 
 export interface RetryOptions {
@@ -26,6 +27,12 @@ export type RetryPolicy = "idempotent" | "keyed" | "unsafe";
 export interface RetriedResponse {
   response: Response;
   attempts: number;
+  /**
+   * True when an earlier attempt may have been carried out: it ended in a network error or a
+   * 500/502/504 (outcome unknown). False when every earlier attempt was refused with 429/503,
+   * which write nothing.
+   */
+  uncertain: boolean;
 }
 
 const ALWAYS = new Set([429, 503]);
@@ -59,6 +66,7 @@ export async function sendWithRetry(
 ): Promise<RetriedResponse> {
   const retries = Math.max(0, opts.retries ?? 3);
   const sleep = opts.sleep ?? defaultSleep;
+  let uncertain = false;
   for (let attempt = 0; ; attempt++) {
     const last = attempt >= retries;
     let response: Response;
@@ -66,14 +74,16 @@ export async function sendWithRetry(
       response = await send(await prepare(attempt));
     } catch (error) {
       if (last || policy === "unsafe") throw error;
+      uncertain = true;
       await sleep(backoffDelay(attempt, opts));
       continue;
     }
     const retryable = ALWAYS.has(response.status) || (policy !== "unsafe" && IF_SAFE.has(response.status));
-    if (last || !retryable) return { response, attempts: attempt + 1 };
+    if (last || !retryable) return { response, attempts: attempt + 1, uncertain };
     const asked = parseRetryAfter(response.headers.get("retry-after"));
     if (asked !== null && asked > (opts.maxRetryAfterMs ?? 60_000))
-      return { response, attempts: attempt + 1 };
+      return { response, attempts: attempt + 1, uncertain };
+    if (!ALWAYS.has(response.status)) uncertain = true;
     await response.body?.cancel();
     await sleep(Math.max(asked ?? 0, backoffDelay(attempt, opts)));
   }

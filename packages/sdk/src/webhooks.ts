@@ -92,8 +92,23 @@ export function seedWebhookSignature(
   );
 }
 
-/** True when the body's `signature` field is the seed's signature of its event, timestamp and data. */
-export async function verifySeedWebhook(secret: string, payload: WebhookEvent<unknown>): Promise<boolean> {
+/**
+ * True when the body's `signature` field is the seed's signature of its event, timestamp and data,
+ * and its `timestamp` (Unix milliseconds, as the API sends it) is within `toleranceSeconds` of now
+ * (default 5 minutes, as for Standard Webhooks): a captured delivery cannot be replayed later.
+ *
+ * The API stamps every attempt's body with its send time and signs it again, so retries days
+ * later pass too; dedupe on the `webhook-id` header (stable across retries) or the event's ids.
+ */
+export async function verifySeedWebhook(
+  secret: string,
+  payload: WebhookEvent<unknown>,
+  opts: { toleranceSeconds?: number /** Unix seconds, for tests. */; now?: number } = {},
+): Promise<boolean> {
   if (typeof payload.signature !== "string") return false;
+  if (typeof payload.timestamp !== "number" || !Number.isSafeInteger(payload.timestamp)) return false;
+  const nowMs = opts.now === undefined ? Date.now() : opts.now * 1000;
+  const toleranceMs = (opts.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS) * 1000;
+  if (Math.abs(nowMs - payload.timestamp) > toleranceMs) return false;
   return timingSafeEqual(await seedWebhookSignature(secret, payload), payload.signature.toLowerCase());
 }

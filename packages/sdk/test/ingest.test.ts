@@ -125,7 +125,7 @@ describe("ingestion endpoints through the SDK", () => {
 });
 
 /** A proxy in front of the API that misbehaves on the first request, then forwards faithfully. */
-async function flakyProxy(first: "503" | "drop-after-forward") {
+async function flakyProxy(first: "503" | "429" | "drop-after-forward") {
   const seen: { nonce: string | null; body: string }[] = [];
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -137,6 +137,11 @@ async function flakyProxy(first: "503" | "drop-after-forward") {
     if (seen.length === 1 && first === "503") {
       res.writeHead(503, { "retry-after": "1", "content-type": "application/json" });
       res.end('{"success":false,"error":"Service unavailable","code":"SERVICE_UNAVAILABLE"}');
+      return;
+    }
+    if (seen.length === 1 && first === "429") {
+      res.writeHead(429, { "retry-after": "0", "content-type": "application/json" });
+      res.end('{"success":false,"error":"Too many requests","code":"RATE_LIMITED"}');
       return;
     }
     const headers = new Headers();
@@ -196,6 +201,24 @@ describe("retries against the stack", () => {
         amount: 7,
       });
       expect(r).toEqual({ ok: true, status: 409, attempts: 2, alreadyRecorded: true });
+      expect(await conversionsOf(transaction_id)).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("reports 409 DUPLICATE_TRANSACTION after a 429 as a real duplicate (the 429 wrote nothing)", async () => {
+    const transaction_id = txn();
+    const { seed } = clients();
+    expect(await seed.postback({ offer_id: f.offer_id, transaction_id, amount: 1 })).toMatchObject({
+      ok: true,
+    });
+    const proxy = await flakyProxy("429");
+    try {
+      // A second, separate report of a recorded transaction, whose first attempt was rate limited.
+      const r = await through(proxy.url).postback({ offer_id: f.offer_id, transaction_id, amount: 1 });
+      expect(r).toMatchObject({ ok: false, status: 409, code: "DUPLICATE_TRANSACTION", attempts: 2 });
+      expect(proxy.seen).toHaveLength(2);
       expect(await conversionsOf(transaction_id)).toHaveLength(1);
     } finally {
       await proxy.close();

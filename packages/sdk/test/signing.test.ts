@@ -165,6 +165,31 @@ describe("retries", () => {
   });
 });
 
+describe("what an earlier attempt may have written", () => {
+  const noSleep = { sleep: async () => {}, random: () => 0.5 };
+  const req = async () => new Request("http://x.test/");
+  const seq = (...steps: (number | "drop")[]) => {
+    return async () => {
+      const step = steps.shift();
+      if (step === "drop") throw new TypeError("fetch failed");
+      return new Response("", { status: step ?? 200 });
+    };
+  };
+
+  it("is certain after 429/503 refusals, uncertain after a network error or a 500/502/504", async () => {
+    const outcome = async (...steps: (number | "drop")[]) => {
+      const r = await sendWithRetry(req, seq(...steps), "keyed", noSleep);
+      return [r.response.status, r.attempts, r.uncertain];
+    };
+    expect(await outcome(409)).toEqual([409, 1, false]);
+    expect(await outcome(429, 409)).toEqual([409, 2, false]);
+    expect(await outcome(503, 429, 409)).toEqual([409, 3, false]);
+    expect(await outcome("drop", 409)).toEqual([409, 2, true]);
+    expect(await outcome(502, 429, 409)).toEqual([409, 3, true]);
+    expect(await outcome(504, 409)).toEqual([409, 2, true]);
+  });
+});
+
 describe("webhook verification", () => {
   const body = JSON.stringify({
     event: "conversion.created",
@@ -225,7 +250,7 @@ describe("webhook verification", () => {
     const secret = generateWebhookSecret();
     const payload = {
       event: "conversion.created",
-      timestamp: 1_700_000_000_000,
+      timestamp: Date.now(),
       data: { conversion_id: "conv_1" },
     };
     const { createHmac } = await import("node:crypto");
@@ -236,5 +261,27 @@ describe("webhook verification", () => {
       await verifySeedWebhook(secret, { ...payload, data: { conversion_id: "conv_2" }, signature: seedJs }),
     ).toBe(false);
     expect(await verifySeedWebhook(secret, payload)).toBe(false);
+  });
+
+  it("refuses a seed-signed delivery replayed outside the tolerance (timestamp in Unix ms)", async () => {
+    const secret = generateWebhookSecret();
+    const signed = async (timestamp: number) => {
+      const payload = { event: "conversion.created", timestamp, data: { conversion_id: "conv_1" } };
+      return { ...payload, signature: await seedWebhookSignature(secret, payload) };
+    };
+    const nowS = 1_800_000_000;
+    const at = (offsetS: number) => signed(nowS * 1000 + offsetS * 1000);
+    expect(await verifySeedWebhook(secret, await at(-299), { now: nowS })).toBe(true);
+    expect(await verifySeedWebhook(secret, await at(299), { now: nowS })).toBe(true);
+    // Validly signed, but captured and replayed later (or stamped in the future): refused.
+    expect(await verifySeedWebhook(secret, await at(-301), { now: nowS })).toBe(false);
+    expect(await verifySeedWebhook(secret, await at(301), { now: nowS })).toBe(false);
+    expect(await verifySeedWebhook(secret, await signed(1_700_000_000_000))).toBe(false);
+    // A receiver that accepts the sender's retries for a day says so.
+    expect(await verifySeedWebhook(secret, await at(-3600), { now: nowS, toleranceSeconds: 86_400 })).toBe(
+      true,
+    );
+    // A timestamp in seconds (another unit) is far outside the window, not silently accepted.
+    expect(await verifySeedWebhook(secret, await signed(nowS), { now: nowS })).toBe(false);
   });
 });

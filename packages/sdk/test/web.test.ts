@@ -6,8 +6,9 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../../../tests/browser";
 import { conversionRow, type IngestFixture, ingestFixture } from "../../../tests/ingest-support";
 import { BROWSER_UA, type SharedTestStack, sharedStack, signedPath } from "../../../tests/support";
 import { buildBundles } from "../scripts/build";
@@ -20,6 +21,8 @@ let origin: string;
 let f: IngestFixture;
 let bundle: string;
 let sizes: Awaited<ReturnType<typeof buildBundles>>;
+/** The advertiser's order records, which the relay prices conversions from. */
+const orders = new Map<string, { amount: number; currency: string }>();
 
 const page = (title: string) => `<!doctype html><html><head><title>${title}</title>
 <script src="/afftrack.min.js" data-endpoint="/relay" data-attribution-days="30"></script></head>
@@ -44,8 +47,12 @@ beforeAll(async () => {
         signingSecret: f.key.signing_secret,
         platform: "web",
       });
-      const result = await relayWebConversion(ingest, JSON.parse(Buffer.concat(chunks).toString("utf8")), {
+      // The browser only points at its click and names the order; what it is worth comes from here.
+      const posted = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      const order = orders.get(String(posted?.transaction_id));
+      const result = await relayWebConversion(ingest, posted, {
         offer_id: f.offer_id,
+        ...(order ? { amount: order.amount, currency: order.currency } : {}),
       });
       res.writeHead(result ? 200 : 400, { "content-type": "application/json" }).end(JSON.stringify(result));
     } else {
@@ -55,17 +62,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   f = await ingestFixture(stack, { destinationUrl: `${origin}/landing?click_id={click_id}&utm=aff` });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -105,15 +102,48 @@ describe("web tracking script", () => {
       expect(await tab.evaluate("AffTrack.getClickId()")).toBe(clickId);
 
       const transaction_id = `txn_${randomNonce(16)}`;
+      orders.set(transaction_id, { amount: 19.99, currency: "USD" });
+      // The page claims more than the order is worth: the relay records the server's amount, pending.
       const answer = (await tab.evaluate(
-        `AffTrack.conversion({ transaction_id: ${JSON.stringify(transaction_id)}, amount: 19.99, currency: "USD" })`,
+        `AffTrack.conversion({ transaction_id: ${JSON.stringify(transaction_id)}, amount: 1999, currency: "EUR" })`,
       )) as { ok: boolean; data: { conversion_id: string } };
-      expect(answer).toMatchObject({ ok: true, data: { transaction_id, amount: 19.99 } });
+      expect(answer).toMatchObject({
+        ok: true,
+        data: { transaction_id, amount: 19.99, currency: "USD", status: "pending" },
+      });
       expect(await conversionRow(stack, answer.data.conversion_id)).toMatchObject({
         click_id: clickId,
         publisher_id: f.publisher_id,
         attribution: "click",
         transaction_id,
+        status: "pending",
+      });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("survives a malformed cookie: ignores it and falls back to localStorage", async () => {
+    const context = await browser.newContext({ userAgent: BROWSER_UA });
+    try {
+      const tab = await context.newPage();
+      await tab.goto(`${stack.edgeUrl}${await signedPath(f)}`);
+      const clickId = new URL(tab.url()).searchParams.get("click_id");
+      expect(clickId).toMatch(/^clk_/);
+      // Another script (or a tampering visitor) leaves a value decodeURIComponent cannot decode.
+      await context.clearCookies();
+      await context.addCookies([{ name: "afftrack_click_id", value: "%E0%A4%A", url: origin }]);
+      await tab.goto(`${origin}/checkout`);
+      expect(await tab.evaluate("AffTrack.getClickId()")).toBe(clickId);
+
+      const transaction_id = `txn_${randomNonce(16)}`;
+      const answer = (await tab.evaluate(
+        `AffTrack.conversion({ transaction_id: ${JSON.stringify(transaction_id)} })`,
+      )) as { ok: boolean; data: { conversion_id: string } };
+      expect(answer.ok).toBe(true);
+      expect(await conversionRow(stack, answer.data.conversion_id)).toMatchObject({
+        click_id: clickId,
+        attribution: "click",
       });
     } finally {
       await context.close();

@@ -1,17 +1,21 @@
 // Queue consumer for `clicks`: validates every click of every message (the edge packs a window's
 // clicks into one message), writes the whole batch with one statement
 // (clicks + fraud events + rollups), acks on commit. Delivery is at-least-once; the click_id
-// primary key makes redelivery harmless.
+// primary key makes redelivery harmless. After commit: the live feed, and the batch's fraud events
+// as ONE `fraud` message on the `webhooks` queue (expanded there into `fraud.detected` deliveries;
+// their ids come from click_id + kind, so a redelivered click delivers nothing twice).
 
-import { type ClickEvent, clickEventsOf } from "@afftrack/core";
+import { type ClickEvent, clickEventsOf, fraudFactsOfClicks, type WebhookQueueMessage } from "@afftrack/core";
 import { insertClickBatch } from "@afftrack/db";
 import type { Services } from "../services/factory";
 import { type LiveNamespace, liveClickOf, publishLive } from "../services/live";
+import { queueFraudFacts } from "../services/webhook-delivery";
 
 export async function consumeClicks(
   batch: MessageBatch<unknown>,
   services: Services,
   live?: LiveNamespace,
+  webhooks?: Queue<WebhookQueueMessage>,
 ): Promise<void> {
   const { log } = services;
   const events: ClickEvent[] = [];
@@ -28,11 +32,14 @@ export async function consumeClicks(
   try {
     await insertClickBatch(services.db(), events);
     for (const message of batch.messages) message.ack();
-    // After commit: the tenants' live feeds (best effort, never retried).
-    await publishLive(live, events.map(liveClickOf), log);
+    // After commit: the tenants' live feeds (best effort, never retried) and fraud.detected.
+    await Promise.all([
+      publishLive(live, events.map(liveClickOf), log),
+      queueFraudFacts(webhooks, fraudFactsOfClicks(events), log),
+    ]);
   } catch (err) {
     log.error("click batch failed, retrying message by message", err, { size: events.length });
-    await settleOneByOne(services, batch);
+    await settleOneByOne(services, batch, webhooks);
   }
 }
 
@@ -41,13 +48,18 @@ export async function consumeClicks(
  * (a data error, SQLSTATE class 22) is dropped and logged instead of holding back its batch
  * through every retry. Other failures (connection, server) are retried with backoff.
  */
-async function settleOneByOne(services: Services, batch: MessageBatch<unknown>): Promise<void> {
+async function settleOneByOne(
+  services: Services,
+  batch: MessageBatch<unknown>,
+  webhooks: Queue<WebhookQueueMessage> | undefined,
+): Promise<void> {
   for (const message of batch.messages) {
     const { events } = clickEventsOf(message.body);
     if (events.length === 0) continue;
     try {
       await insertClickBatch(services.db(), events);
       message.ack();
+      await queueFraudFacts(webhooks, fraudFactsOfClicks(events), services.log);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (typeof code === "string" && code.startsWith("22")) {

@@ -3,25 +3,86 @@
 // It needs Miniflare's in-process queue producer, so this file starts a stack of its own (like the
 // clicks consumer's test).
 
-import { newId, type WebhookQueueMessage } from "@afftrack/core";
-import { createEndpoint, insertConversion } from "@afftrack/db";
+import {
+  type ClickBatchMessage,
+  type ClickEvent,
+  newId,
+  parseSecretKeyring,
+  type SecretKeyring,
+  type WebhookQueueMessage,
+} from "@afftrack/core";
+import { createEndpoint, insertConversion, type NewConversion, resealWebhookSecrets } from "@afftrack/db";
+import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestStack, type TestStack, waitFor } from "../../../../tests/support";
+import type { Fixture } from "../../../../packages/devstack/src/fixtures";
+import { clickEvent, clickRow, startTestStack, type TestStack, waitFor } from "../../../../tests/support";
 import { startWebhookReceiver, type WebhookReceiver } from "../../../../tests/webhook-receiver";
 
 let stack: TestStack;
 let receiver: WebhookReceiver;
+let ring: SecretKeyring;
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
   stack = await startTestStack({
     apiVars: { WEBHOOK_RETRY_SCALE: "0.00002", WEBHOOK_ALLOW_PRIVATE: "true" },
   });
+  ring = await parseSecretKeyring(stack.webhookSecretsKey);
 });
 afterAll(async () => {
   await stack?.close();
   await receiver?.close();
 });
+
+function conversion(f: Fixture, id: string, click?: ClickEvent): NewConversion {
+  return {
+    id,
+    tenant_id: f.tenant_id,
+    advertiser_id: f.advertiser_id,
+    offer_id: f.offer_id,
+    transaction_id: `txn_${id}`,
+    click_id: click?.click_id ?? null,
+    publisher_id: click ? f.publisher_id : null,
+    tracking_code: click ? f.tracking_code : null,
+    click_verdict: click?.verdict ?? null,
+    reported_click_id: null,
+    attribution: click ? "click" : "no_click",
+    status: "approved",
+    amount: 10,
+    currency: "USD",
+    payout: 0,
+    payout_currency: "USD",
+    revenue_in_rollup: true,
+    payout_in_rollup: true,
+    source: "postback",
+    api_key_id: null,
+    user_id: null,
+    device_info: null,
+    custom_params: null,
+    metadata: null,
+    sdk_version: null,
+    sdk_platform: null,
+  };
+}
+
+const advertiserOf = (f: Fixture) => ({
+  tenant_id: f.tenant_id,
+  role: "advertiser" as const,
+  advertiser_id: f.advertiser_id,
+  publisher_id: null,
+});
+const publisherOf = (f: Fixture) => ({
+  tenant_id: f.tenant_id,
+  role: "publisher" as const,
+  advertiser_id: null,
+  publisher_id: f.publisher_id,
+});
+
+function headersOf(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : (v ?? "")]),
+  );
+}
 
 describe("webhooks consumer", () => {
   it("turns a redelivered conversion fact and a redelivered attempt into one webhook-id", async () => {
@@ -32,39 +93,15 @@ describe("webhooks consumer", () => {
       advertiser_id: f.advertiser_id,
       publisher_id: null,
     };
-    const { row: endpoint } = await createEndpoint(stack.db, caller, "webhook", {
-      url: receiver.url("redelivered"),
-      events: ["conversion.created"],
-    });
+    const { row: endpoint } = await createEndpoint(
+      stack.db,
+      caller,
+      "webhook",
+      { url: receiver.url("redelivered"), events: ["conversion.created"] },
+      ring,
+    );
     const conversionId = newId("conv");
-    await insertConversion(stack.db, {
-      id: conversionId,
-      tenant_id: f.tenant_id,
-      advertiser_id: f.advertiser_id,
-      offer_id: f.offer_id,
-      transaction_id: `txn_${conversionId}`,
-      click_id: null,
-      publisher_id: null,
-      tracking_code: null,
-      click_verdict: null,
-      reported_click_id: null,
-      attribution: "no_click",
-      status: "approved",
-      amount: 10,
-      currency: "USD",
-      payout: 0,
-      payout_currency: "USD",
-      revenue_in_rollup: true,
-      payout_in_rollup: true,
-      source: "postback",
-      api_key_id: null,
-      user_id: null,
-      device_info: null,
-      custom_params: null,
-      metadata: null,
-      sdk_version: null,
-      sdk_platform: null,
-    });
+    await insertConversion(stack.db, conversion(f, conversionId));
     // The first attempt fails, so a retry is scheduled while the duplicates arrive.
     receiver.plan("redelivered", [500]);
     const queue = await stack.mf.getQueueProducer<WebhookQueueMessage>("WEBHOOKS", stack.apiConfig.name);
@@ -103,7 +140,12 @@ describe("webhooks consumer", () => {
     const requests = receiver.requests("redelivered");
     expect(requests).toHaveLength(2);
     expect(new Set(requests.map((r) => r.headers["webhook-id"]))).toEqual(new Set([id]));
-    expect(first!.body).toBe(requests[1]!.body);
+    // The same event (each attempt's body is stamped with its own send time and signed again).
+    const unstamped = (body: string) => {
+      const { timestamp: _t, signature: _s, ...rest } = JSON.parse(body) as Record<string, unknown>;
+      return rest;
+    };
+    expect(unstamped(first!.body)).toEqual(unstamped(requests[1]!.body));
     const rows = await waitFor(async () => {
       const list = await stack.db
         .selectFrom("webhook_deliveries")
@@ -113,5 +155,171 @@ describe("webhooks consumer", () => {
       return list[0]?.status === "succeeded" ? list : null;
     });
     expect(rows).toEqual([{ id, status: "succeeded", attempt_count: 2 }]);
+  });
+
+  it("emits fraud.detected once per click and kind after a click batch commits, to the advertiser and the publisher", async () => {
+    const f = await stack.fixture();
+    const { row: adv, secret: advSecret } = await createEndpoint(
+      stack.db,
+      advertiserOf(f),
+      "webhook",
+      { url: receiver.url("fraud-adv"), events: ["fraud.detected"] },
+      ring,
+    );
+    const { row: pub } = await createEndpoint(
+      stack.db,
+      publisherOf(f),
+      "webhook",
+      { url: receiver.url("fraud-pub"), events: ["fraud.detected"] },
+      ring,
+    );
+    // Subscribed to conversions only: hears nothing of fraud.
+    await createEndpoint(
+      stack.db,
+      advertiserOf(f),
+      "webhook",
+      { url: receiver.url("fraud-none"), events: ["conversion.created"] },
+      ring,
+    );
+    const clicks = [
+      clickEvent(f, { verdict: "expired" }),
+      clickEvent(f, { verdict: "valid", flags: ["ip_frequency"] }),
+      clickEvent(f, { verdict: "datacenter", flags: ["datacenter", "link_frequency"] }),
+      clickEvent(f),
+      clickEvent(f),
+    ];
+    const queue = await stack.mf.getQueueProducer<ClickBatchMessage>("CLICKS", stack.apiConfig.name);
+    await queue.send({ v: 1, clicks });
+    // expired; ip_frequency; datacenter (verdict and flag: one kind) + link_frequency.
+    const got = await receiver.waitFor("fraud-adv", 4);
+    await receiver.waitFor("fraud-pub", 4);
+    const bodies = got.map(
+      (r) =>
+        new Webhook(advSecret).verify(r.body, headersOf(r.headers)) as {
+          event: string;
+          data: { kind: string; click_id: string; verdict: string; flags: string[]; advertiser_id?: string };
+        },
+    );
+    expect(bodies.every((b) => b.event === "fraud.detected")).toBe(true);
+    expect(bodies.map((b) => `${b.data.click_id}:${b.data.kind}`).sort()).toEqual(
+      [
+        `${clicks[0]!.click_id}:expired`,
+        `${clicks[1]!.click_id}:ip_frequency`,
+        `${clicks[2]!.click_id}:datacenter`,
+        `${clicks[2]!.click_id}:link_frequency`,
+      ].sort(),
+    );
+    const dc = bodies.find((b) => b.data.kind === "link_frequency")!;
+    expect(dc.data).toMatchObject({
+      verdict: "datacenter",
+      flags: ["datacenter", "link_frequency"],
+      advertiser_id: f.advertiser_id,
+    });
+    const pubBody = JSON.parse(receiver.requests("fraud-pub")[0]!.body) as { data: Record<string, unknown> };
+    expect(pubBody.data.advertiser_id).toBeUndefined();
+    expect(pubBody.data.publisher_id).toBe(f.publisher_id);
+    // The same clicks redelivered (alone, and in another batch): no new event, no new webhook-id.
+    await queue.send({ v: 1, clicks });
+    await queue.send({ v: 1, clicks: [clicks[2]!, clickEvent(f)] });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(receiver.requests("fraud-adv")).toHaveLength(4);
+    expect(receiver.requests("fraud-pub")).toHaveLength(4);
+    expect(receiver.requests("fraud-none")).toHaveLength(0);
+    const rows = await stack.db
+      .selectFrom("webhook_deliveries")
+      .select(["endpoint_id", "event_type", "status"])
+      .where("endpoint_id", "in", [adv.id, pub.id])
+      .execute();
+    expect(rows).toHaveLength(8);
+    expect(rows.every((r) => r.event_type === "fraud.detected" && r.status === "succeeded")).toBe(true);
+  });
+
+  it("emits fraud.detected for a conversion a time rule flagged, with the conversion", async () => {
+    const f = await stack.fixture();
+    await createEndpoint(
+      stack.db,
+      advertiserOf(f),
+      "webhook",
+      { url: receiver.url("fraud-conv"), events: ["fraud.detected", "conversion.created"] },
+      ring,
+    );
+    const click = clickEvent(f);
+    const clicks = await stack.mf.getQueueProducer<ClickBatchMessage>("CLICKS", stack.apiConfig.name);
+    await clicks.send({ v: 1, clicks: [click] });
+    await clickRow(stack.db, click.click_id);
+    const id = newId("conv");
+    await insertConversion(stack.db, conversion(f, id, click), {
+      conversionsPerClick: null,
+      fraud: { kind: "conversion_too_fast", detail: { seconds: 1 } },
+    });
+    const queue = await stack.mf.getQueueProducer<WebhookQueueMessage>("WEBHOOKS", stack.apiConfig.name);
+    const fact: WebhookQueueMessage = {
+      v: 1,
+      kind: "conversion",
+      type: "conversion.created",
+      conversion_id: id,
+      status: "approved",
+      previous_status: null,
+      occurred_at: Date.now(),
+    };
+    await queue.send(fact);
+    const got = await receiver.waitFor("fraud-conv", 2);
+    const events = got.map((r) => JSON.parse(r.body) as { event: string; data: Record<string, unknown> });
+    const fraud = events.find((e) => e.event === "fraud.detected");
+    expect(fraud?.data).toMatchObject({
+      kind: "conversion_too_fast",
+      click_id: click.click_id,
+      conversion_id: id,
+      verdict: "valid",
+    });
+    expect(events.map((e) => e.event).sort()).toEqual(["conversion.created", "fraud.detected"]);
+    await queue.send(fact);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(receiver.requests("fraud-conv")).toHaveLength(2);
+  });
+
+  it("reads a plaintext secret from before encryption, then seals it: deliveries verify throughout", async () => {
+    const f = await stack.fixture();
+    const { row, secret } = await createEndpoint(
+      stack.db,
+      advertiserOf(f),
+      "webhook",
+      { url: receiver.url("legacy"), events: ["conversion.created"] },
+      null,
+    );
+    const before = await stack.db
+      .selectFrom("webhook_secrets")
+      .select(["secret", "key_id"])
+      .where("endpoint_id", "=", row.id)
+      .executeTakeFirstOrThrow();
+    expect(before).toEqual({ secret, key_id: null });
+    const queue = await stack.mf.getQueueProducer<WebhookQueueMessage>("WEBHOOKS", stack.apiConfig.name);
+    const send = async () => {
+      const id = newId("conv");
+      await insertConversion(stack.db, conversion(f, id));
+      await queue.send({
+        v: 1,
+        kind: "conversion",
+        type: "conversion.created",
+        conversion_id: id,
+        status: "approved",
+        previous_status: null,
+        occurred_at: Date.now(),
+      });
+    };
+    await send();
+    const [first] = await receiver.waitFor("legacy", 1);
+    expect(() => new Webhook(secret).verify(first!.body, headersOf(first!.headers))).not.toThrow();
+    expect(await resealWebhookSecrets(stack.db, ring)).toBeGreaterThanOrEqual(1);
+    const after = await stack.db
+      .selectFrom("webhook_secrets")
+      .select(["secret", "key_id"])
+      .where("endpoint_id", "=", row.id)
+      .executeTakeFirstOrThrow();
+    expect(after.key_id).toBe(ring.current);
+    expect(after.secret).not.toContain(secret.slice("whsec_".length));
+    await send();
+    const [, second] = await receiver.waitFor("legacy", 2);
+    expect(() => new Webhook(secret).verify(second!.body, headersOf(second!.headers))).not.toThrow();
   });
 });

@@ -1,61 +1,112 @@
-// Queue consumer for `webhooks`: conversion facts are expanded into deliveries (first attempts
-// made at once), and `deliver` messages make one attempt each when due. A message that arrives
-// early (a hop of a wait longer than the queue's 12 h delay, or a sub-second wait the queue cannot
-// express) is re-sent or waited for. Failures to reach Postgres retry the message; its DLQ
-// (`webhooks-dlq`) keeps what keeps failing.
+// Queue consumer for `webhooks`: conversion facts and fraud facts are expanded into deliveries,
+// and `deliver` messages each ask for one attempt when due. A whole batch is settled together:
+// the expansions run concurrently, then every attempt the batch holds is claimed in one
+// statement, sent concurrently (bounded), and logged in one statement (see attemptDeliveries).
+// A message that arrives early (a hop of a wait longer than the queue's 12 h delay, or a
+// sub-second wait the queue cannot express) is re-sent or waited for. Failures to reach Postgres
+// retry the message; its DLQ (`webhooks-dlq`) keeps what keeps failing.
 
 import type { WebhookQueueMessage } from "@afftrack/core";
 import type { ApiEnv } from "../config";
 import type { Services } from "../services/factory";
 import {
-  attemptDelivery,
+  type AttemptJob,
+  attemptDeliveries,
   type DeliveryDeps,
-  enqueueAttempt,
+  enqueueAttempts,
   fanOutConversionFact,
+  fanOutFraud,
 } from "../services/webhook-delivery";
 
 /** Under this, an early message is waited for in the consumer rather than sent round again. */
 const MAX_INLINE_WAIT_MS = 1000;
 
-async function handle(deps: DeliveryDeps, message: Message<WebhookQueueMessage>): Promise<void> {
-  const body = message.body;
-  if (body?.v !== 1) {
-    deps.services.log.error("dropping malformed webhook message", undefined, { message_id: message.id });
-    message.ack();
-    return;
-  }
-  if (body.kind === "conversion") {
-    await fanOutConversionFact(deps, body);
-    message.ack();
-    return;
-  }
-  const early = body.not_before - deps.services.now();
-  if (early > MAX_INLINE_WAIT_MS) {
-    await enqueueAttempt(deps, body, early);
-    message.ack();
-    return;
-  }
-  if (early > 0) await new Promise((r) => setTimeout(r, early));
-  const result = await attemptDelivery(deps, body);
-  // Someone else holds it: if they crash, this copy makes the attempt once their lease ends.
-  if (result === "busy") message.retry({ delaySeconds: 60 });
-  else message.ack();
-}
+const retryDelay = (message: Message<unknown>) => Math.min(300, 5 * 2 ** Math.min(message.attempts, 6));
 
 export async function consumeWebhooks(
   batch: MessageBatch<WebhookQueueMessage>,
   services: Services,
   env: ApiEnv,
 ): Promise<void> {
-  const deps: DeliveryDeps = { services, queue: env.WEBHOOKS };
+  const deps: DeliveryDeps = { services, queue: env.WEBHOOKS, live: env.LIVE_CHANNEL };
+  const { log } = services;
+  const failed = (message: Message<WebhookQueueMessage>, err: unknown) => {
+    log.error("webhook message failed, retrying", err, { message_id: message.id });
+    message.retry({ delaySeconds: retryDelay(message) });
+  };
+  // Jobs with the message that asked for them (a fan-out's jobs are acked with its message).
+  const jobs: { job: AttemptJob; message: Message<WebhookQueueMessage>; direct: boolean; wait: number }[] =
+    [];
+  const early: { job: AttemptJob; delayMs: number; message: Message<WebhookQueueMessage> }[] = [];
+  const settled = new Set<Message<WebhookQueueMessage>>();
+  const now = services.now();
   await Promise.all(
     batch.messages.map(async (message) => {
+      const body = message.body;
       try {
-        await handle(deps, message);
+        if (body?.v !== 1) {
+          log.error("dropping malformed webhook message", undefined, { message_id: message.id });
+          message.ack();
+          settled.add(message);
+        } else if (body.kind === "conversion" || body.kind === "fraud") {
+          const found =
+            body.kind === "conversion"
+              ? await fanOutConversionFact(deps, body)
+              : await fanOutFraud(deps, body);
+          for (const job of found) jobs.push({ job, message, direct: false, wait: 0 });
+        } else if (body.kind === "deliver") {
+          const job = { delivery_id: body.delivery_id, attempt: body.attempt, trigger: body.trigger };
+          const wait = body.not_before - now;
+          if (wait > MAX_INLINE_WAIT_MS) early.push({ job, delayMs: wait, message });
+          else jobs.push({ job, message, direct: true, wait });
+        } else {
+          log.error("dropping webhook message of unknown kind", undefined, { message_id: message.id });
+          message.ack();
+          settled.add(message);
+        }
       } catch (err) {
-        services.log.error("webhook message failed, retrying", err, { message_id: message.id });
-        message.retry({ delaySeconds: Math.min(300, 5 * 2 ** Math.min(message.attempts, 6)) });
+        failed(message, err);
+        settled.add(message);
       }
     }),
   );
+  try {
+    if (early.length > 0) await enqueueAttempts(deps, early);
+    for (const e of early) {
+      e.message.ack();
+      settled.add(e.message);
+    }
+  } catch (err) {
+    for (const e of early) {
+      failed(e.message, err);
+      settled.add(e.message);
+    }
+  }
+  // Attempts due now go at once; those due within a second wait for it, beside them.
+  const attempt = async (group: typeof jobs) => {
+    if (group.length === 0) return;
+    const waitMs = Math.max(...group.map((j) => j.wait));
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    try {
+      const busy = await attemptDeliveries(
+        deps,
+        group.map((j) => j.job),
+      );
+      for (const { job, message, direct } of group) {
+        // Someone else holds it: if they crash, this copy makes the attempt once their lease ends.
+        if (direct && busy.has(job.delivery_id) && !settled.has(message)) {
+          message.retry({ delaySeconds: 60 });
+          settled.add(message);
+        }
+      }
+    } catch (err) {
+      for (const { message } of group) {
+        if (settled.has(message)) continue;
+        failed(message, err);
+        settled.add(message);
+      }
+    }
+  };
+  await Promise.all([attempt(jobs.filter((j) => j.wait <= 0)), attempt(jobs.filter((j) => j.wait > 0))]);
+  for (const message of batch.messages) if (!settled.has(message)) message.ack();
 }

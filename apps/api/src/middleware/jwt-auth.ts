@@ -11,6 +11,8 @@ declare module "../context" {
   interface ApiVariables {
     /** Set by requireAuth(); read it with callerOf(c). */
     caller?: Caller;
+    /** When the caller's access token expires (ms since the epoch); set by requireAuth(). */
+    tokenExpiresAt?: number;
   }
 }
 
@@ -41,6 +43,7 @@ export function requireAuth(...roles: UserRole[]): MiddlewareHandler<AppEnv> {
     if (caller.role === "publisher" && !caller.publisher_id)
       throw new ApiError("UNAUTHORIZED", "Invalid access token");
     c.set("caller", caller);
+    c.set("tokenExpiresAt", result.claims.exp * 1000);
     c.get("log").set({ tenant_id: caller.tenant_id, user_id: caller.user_id });
     // The role is checked here, before the request is validated or anything is looked up, so a
     // caller who may not use the endpoint learns nothing about it (not even its schema).

@@ -223,6 +223,31 @@ describe("attribution window and per-click cap", () => {
     expect(other.publisher_id).toBeNull();
   });
 
+  it("keeps a click paid once when the offer switches how it caps event types, either way", async () => {
+    const setTypes = (f: { offer_id: string }, types: string[]) =>
+      stack.db.updateTable("offers").set({ paid_event_types: types }).where("id", "=", f.offer_id).execute();
+    // Shared cap first, then per type: the purchase already paid on the click stays counted.
+    const f = await ingestFixture(stack, { payoutAmount: 4 });
+    const click = await sdkClick(f);
+    expect((await postback(f, { click_id: click, event_type: "purchase" })).attribution).toBe("click");
+    await setTypes(f, ["purchase", "install"]);
+    await new Promise((r) => setTimeout(r, 1100)); // the ingestion offer cache (1 s)
+    expect((await postback(f, { click_id: click, event_type: "purchase" })).attribution).toBe(
+      "click_cap_reached",
+    );
+    expect((await postback(f, { click_id: click, event_type: "install" })).attribution).toBe("click");
+    // Per type first, then shared: the click has used its one shared slot.
+    const g = await ingestFixture(stack, { payoutAmount: 4 });
+    await setTypes(g, ["purchase"]);
+    const other = await sdkClick(g);
+    expect((await postback(g, { click_id: other, event_type: "purchase" })).attribution).toBe("click");
+    await setTypes(g, []);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await postback(g, { click_id: other, event_type: "signup" })).attribution).toBe(
+      "click_cap_reached",
+    );
+  });
+
   it("frees a click's slot when its conversion is rejected, and a rejected one never takes it", async () => {
     const f = await ingestFixture(stack, { payoutAmount: 4 });
     const click = await sdkClick(f);

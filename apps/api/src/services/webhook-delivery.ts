@@ -7,47 +7,84 @@ import {
   checkDestination,
   deliveryIdOf,
   eventIdOf,
+  type FraudFact,
   fillPostbackUrl,
+  fraudEventKey,
+  type LiveConversion,
+  MAX_FRAUD_FACTS_PER_MESSAGE,
   newEventId,
   type PostbackValues,
   parseRetryAfter,
+  parseSecretKeyring,
   postbackSignature,
   postbackSignatureBase,
   queueDelaySeconds,
+  type SecretKeyring,
   signedWebhookBody,
   standardWebhookHeaders,
+  storableText,
   WEBHOOK_DISABLE_AFTER_MS,
   WEBHOOK_MAX_ATTEMPTS,
   WEBHOOK_TIMEOUT_MS,
+  type WebhookPayload,
   type WebhookQueueMessage,
   type WebhookTrigger,
   webhookPayloadText,
   webhookRetryDelayMs,
 } from "@afftrack/core";
 import {
+  type AttemptRecord,
   abandonDelivery,
   activeSecrets,
   type ClaimedDelivery,
+  type ClaimResult,
   type ConversionFact,
-  claimDelivery,
+  claimDeliveries,
   endpointsForConversion,
+  endpointsForFraud,
+  fraudFactReaches,
   insertDeliveries,
   loadConversionFact,
   markEndpointFailing,
   markEndpointHealthy,
   type NewDelivery,
   otherEndpointsOfOwner,
-  recordAttempt,
+  recordAttempts,
   type WebhookEndpointsTable,
 } from "@afftrack/db";
 import type { Selectable } from "kysely";
 import type { Services } from "./factory";
+import { type LiveNamespace, publishLive } from "./live";
 
 type Endpoint = Selectable<WebhookEndpointsTable>;
 
 export interface DeliveryDeps {
   services: Services;
   queue: Queue<WebhookQueueMessage> | undefined;
+  /** The tenants' live channels: conversion facts are published there too (consumer only). */
+  live?: LiveNamespace | undefined;
+}
+
+/**
+ * Attempts of one consumer batch in flight at once. Different endpoints are fetched concurrently;
+ * the bound keeps one slow receiver (15 s timeout) from holding the whole batch. The Workers
+ * runtime itself queues connections beyond 6 per invocation, so past that this only bounds memory.
+ */
+export const DELIVERY_CONCURRENCY = 50;
+
+let keyringCache: { text: string; ring: Promise<SecretKeyring> } | undefined;
+
+/** The secrets keyring of this deployment (WEBHOOK_SECRETS_KEY), imported once per isolate. */
+export function secretKeyring(services: Services): Promise<SecretKeyring> {
+  const text = services.config.webhookSecretsKey;
+  if (keyringCache?.text !== text) keyringCache = { text, ring: parseSecretKeyring(text) };
+  return keyringCache.ring;
+}
+
+export interface AttemptJob {
+  delivery_id: string;
+  attempt: number;
+  trigger: WebhookTrigger;
 }
 
 const USER_AGENT = "AffTrack-Webhooks/1.0";
@@ -138,24 +175,58 @@ async function postbackRequest(
   return { url: fillPostbackUrl(e.url, values), payload: JSON.stringify(values) };
 }
 
-/** A conversion fact → one delivery per endpoint that wants it; first attempts made at once. */
+/** The conversion as the live feed shows it (the channel strips the sale for publishers). */
+function liveConversionOf(
+  fact: ConversionFact,
+  msg: Extract<WebhookQueueMessage, { kind: "conversion" }>,
+): LiveConversion {
+  return {
+    type: "conversion",
+    change: msg.type === "conversion.created" ? "created" : "updated",
+    at: msg.occurred_at,
+    conversion_id: fact.id,
+    offer_id: fact.offer_id,
+    publisher_id: fact.publisher_id,
+    advertiser_id: fact.advertiser_id,
+    event_type: fact.event_type,
+    status: msg.status,
+    previous_status: msg.previous_status,
+    amount: Number(moneyText(fact.amount)),
+    currency: fact.currency,
+    payout: Number(moneyText(fact.payout)),
+    payout_currency: fact.payout_currency,
+  };
+}
+
+/**
+ * A conversion fact → one delivery per endpoint that wants it (and, when a fraud rule flagged a
+ * new conversion, its `fraud.detected` deliveries); returns the first attempts to make. The
+ * conversion is also published to the tenant's live channel (best effort).
+ */
 export async function fanOutConversionFact(
   deps: DeliveryDeps,
   msg: Extract<WebhookQueueMessage, { kind: "conversion" }>,
-): Promise<void> {
+): Promise<AttemptJob[]> {
   const db = deps.services.db();
   const fact = await loadConversionFact(db, msg.conversion_id);
   if (!fact) {
     deps.services.log.warn("webhook fan-out: conversion not found", { conversion_id: msg.conversion_id });
-    return;
+    return [];
   }
+  const live = publishLive(
+    deps.live,
+    [{ tenant_id: fact.tenant_id, event: liveConversionOf(fact, msg) }],
+    deps.services.log,
+  );
   const eventId = await eventIdOf(
     msg.type === "conversion.created"
       ? `conversion.created:${fact.id}`
       : `conversion.updated:${fact.id}:${msg.status}`,
   );
+  const endpoints = await endpointsForConversion(db, fact);
   const rows: NewDelivery[] = [];
-  for (const e of await endpointsForConversion(db, fact)) {
+  let ring: SecretKeyring | null = null;
+  for (const e of endpoints) {
     const base = {
       id: await deliveryIdOf(eventId, e.id),
       tenant_id: e.tenant_id,
@@ -175,16 +246,110 @@ export async function fanOutConversionFact(
     } else {
       if (!e.statuses.includes(msg.status)) continue;
       if (e.fire_on === "first" && !fact.first_of_click) continue;
-      const [secret] = await activeSecrets(db, e.id);
+      ring ??= await secretKeyring(deps.services);
+      const [secret] = await activeSecrets(db, e.id, ring);
       if (!secret) continue;
       const { url, payload } = await postbackRequest(fact, msg, e, secret);
       rows.push({ ...base, payload, request_method: e.method, request_url: url });
     }
   }
+  if (msg.type === "conversion.created" && fact.fraud_kinds.length > 0 && fact.click_id) {
+    const facts: FraudFact[] = fact.fraud_kinds.map((kind) => ({
+      tenant_id: fact.tenant_id,
+      kind,
+      click_id: fact.click_id as string,
+      offer_id: fact.offer_id,
+      publisher_id: fact.publisher_id,
+      advertiser_id: fact.advertiser_id,
+      verdict: fact.click_verdict,
+      flags: fact.click_flags,
+      at: fact.created_at.getTime(),
+      conversion_id: fact.id,
+      transaction_id: fact.transaction_id,
+    }));
+    rows.push(...(await fraudDeliveries(facts, endpoints)));
+  }
   const waiting = await insertDeliveries(db, rows);
-  await Promise.all(
-    waiting.map((id) => attemptDelivery(deps, { delivery_id: id, attempt: 0, trigger: "scheduled" })),
-  );
+  await live;
+  return waiting.map((id) => ({ delivery_id: id, attempt: 0, trigger: "scheduled" }));
+}
+
+/** A fraud event as `fraud.detected` receivers get it (`data`, one event per delivery). */
+function fraudData(f: FraudFact, e: Endpoint) {
+  return {
+    kind: f.kind,
+    click_id: f.click_id,
+    offer_id: f.offer_id,
+    publisher_id: f.publisher_id,
+    ...(e.owner_type === "advertiser" ? { advertiser_id: f.advertiser_id } : {}),
+    verdict: f.verdict,
+    flags: f.flags,
+    ...(f.conversion_id ? { conversion_id: f.conversion_id, transaction_id: f.transaction_id ?? null } : {}),
+    occurred_at: new Date(f.at).toISOString(),
+  };
+}
+
+/** One delivery per fraud event × endpoint that hears it; the id stays the same on redelivery. */
+async function fraudDeliveries(
+  facts: readonly FraudFact[],
+  endpoints: readonly Endpoint[],
+): Promise<NewDelivery[]> {
+  const rows: NewDelivery[] = [];
+  for (const f of facts) {
+    const targets = endpoints.filter(
+      (e) => e.kind === "webhook" && e.events.includes("fraud.detected") && fraudFactReaches(e, f),
+    );
+    if (targets.length === 0) continue;
+    const eventId = await eventIdOf(fraudEventKey(f));
+    for (const e of targets) {
+      rows.push({
+        id: await deliveryIdOf(eventId, e.id),
+        tenant_id: e.tenant_id,
+        endpoint_id: e.id,
+        event_id: eventId,
+        event_type: "fraud.detected",
+        conversion_id: f.conversion_id ?? null,
+        payload: webhookPayloadText({ event: "fraud.detected", timestamp: f.at, data: fraudData(f, e) }),
+        request_method: "POST",
+        request_url: e.url,
+      });
+    }
+  }
+  return rows;
+}
+
+/** A `fraud` message (a committed click batch) → `fraud.detected` deliveries; first attempts to make. */
+export async function fanOutFraud(
+  deps: DeliveryDeps,
+  msg: Extract<WebhookQueueMessage, { kind: "fraud" }>,
+): Promise<AttemptJob[]> {
+  const db = deps.services.db();
+  const endpoints = await endpointsForFraud(db, msg.facts);
+  if (endpoints.length === 0) return [];
+  const waiting = await insertDeliveries(db, await fraudDeliveries(msg.facts, endpoints));
+  return waiting.map((id) => ({ delivery_id: id, attempt: 0, trigger: "scheduled" }));
+}
+
+/**
+ * Sends a committed click batch's fraud events to the `webhooks` queue: one message per batch
+ * (split only past MAX_FRAUD_FACTS_PER_MESSAGE, the queue's message size). Never throws: a lost
+ * message is logged (the fraud_events rows and the stats are the record).
+ */
+export async function queueFraudFacts(
+  queue: Queue<WebhookQueueMessage> | undefined,
+  facts: readonly FraudFact[],
+  log: Services["log"],
+): Promise<void> {
+  if (!queue || facts.length === 0) return;
+  const messages: { body: WebhookQueueMessage }[] = [];
+  for (let i = 0; i < facts.length; i += MAX_FRAUD_FACTS_PER_MESSAGE) {
+    messages.push({ body: { v: 1, kind: "fraud", facts: facts.slice(i, i + MAX_FRAUD_FACTS_PER_MESSAGE) } });
+  }
+  try {
+    await queue.sendBatch(messages);
+  } catch (err) {
+    log.error("fraud.detected events not queued", err, { facts: facts.length });
+  }
 }
 
 /** A `test` event (POST /api/webhooks/{id}/test), or any event built here: one delivery, queued. */
@@ -258,7 +423,16 @@ async function buildRequest(claim: ClaimedDelivery, nowMs: number) {
   const headers: Record<string, string> = { "user-agent": USER_AGENT };
   let body: string | null = null;
   if (endpoint.kind === "webhook") {
-    body = await signedWebhookBody(secrets[0] as string, delivery.payload);
+    // The seed's body carries its own timestamp and signature. Each attempt is stamped with its
+    // send time (a receiver's replay window then holds on retries days later; `webhook-id` stays
+    // the dedupe key), and signed with the OLDEST active secret: after a rotation, seed-style
+    // receivers keep verifying with the secret they have until the overlap ends (the Standard
+    // Webhooks headers carry every active secret's signature meanwhile).
+    const payload = JSON.parse(delivery.payload) as WebhookPayload;
+    body = await signedWebhookBody(
+      secrets[secrets.length - 1] as string,
+      webhookPayloadText({ ...payload, timestamp: nowMs }),
+    );
     headers["content-type"] = "application/json";
     Object.assign(
       headers,
@@ -275,25 +449,37 @@ async function buildRequest(claim: ClaimedDelivery, nowMs: number) {
   return { method: delivery.request_method, url: delivery.request_url, headers, body };
 }
 
-/**
- * Makes attempt `attempt + 1` of a delivery if it is still due (a duplicate or stale message does
- * nothing), logs it, and schedules what follows. Returns "busy" when another worker holds it.
- */
-export async function attemptDelivery(
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function eachBounded<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+interface AttemptOutcome {
+  record: AttemptRecord;
+  retry: { job: AttemptJob; delayMs: number } | null;
+  disabled: Endpoint | null;
+}
+
+/** One HTTP attempt of a claimed delivery and what follows from its answer (no log write yet). */
+async function attemptClaimed(
   deps: DeliveryDeps,
-  a: { delivery_id: string; attempt: number; trigger: WebhookTrigger },
-): Promise<"done" | "busy"> {
+  job: AttemptJob,
+  claim: ClaimedDelivery,
+): Promise<AttemptOutcome> {
   const { services } = deps;
   const db = services.db();
-  const claimed = await claimDelivery(db, a.delivery_id, a.attempt, LEASE_SECONDS);
-  if (claimed.kind === "busy") return "busy";
-  if (claimed.kind === "stale") return "done";
-  const claim = claimed.claim;
   const { delivery, endpoint } = claim;
-  if (!endpoint.enabled || endpoint.deleted || claim.secrets.length === 0) {
-    await abandonDelivery(db, delivery.id);
-    return "done";
-  }
   const started = services.now();
   const req = await buildRequest(claim, started);
   let status: number | null = null;
@@ -315,16 +501,19 @@ export async function attemptDelivery(
       status = res.status;
       if (status === 429 || status === 503)
         retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), started);
-      responseBody = await excerpt(res, RESPONSE_EXCERPT_BYTES).catch(() => null);
+      // A receiver's bytes Postgres cannot store (NUL) must not fail the log write.
+      responseBody = await excerpt(res, RESPONSE_EXCERPT_BYTES)
+        .then(storableText)
+        .catch(() => null);
     } catch (err) {
       const name = (err as { name?: string })?.name;
       error =
         name === "TimeoutError" || name === "AbortError"
           ? "timed out after 15 s"
-          : `network error: ${String((err as Error)?.message ?? err).slice(0, 200)}`;
+          : storableText(`network error: ${String((err as Error)?.message ?? err).slice(0, 200)}`);
     }
   }
-  const latency = services.now() - started;
+  const latency = Math.round(services.now() - started);
   const ok = status !== null && status >= 200 && status < 300;
   const scale = services.config.webhookRetryScale;
   let outcome: "succeeded" | "retry" | "failed" = ok ? "succeeded" : "retry";
@@ -342,7 +531,7 @@ export async function attemptDelivery(
       disabled !== null ||
       status === 410 ||
       !destination.ok ||
-      a.trigger !== "scheduled" ||
+      job.trigger !== "scheduled" ||
       delivery.attempt >= WEBHOOK_MAX_ATTEMPTS ||
       delayMs === null;
     if (final) {
@@ -351,31 +540,91 @@ export async function attemptDelivery(
     }
   }
   const nextAt = delayMs === null ? null : new Date(services.now() + delayMs);
-  await recordAttempt(db, {
-    tenant_id: delivery.tenant_id,
-    delivery_id: delivery.id,
-    attempt: delivery.attempt,
-    trigger: a.trigger,
-    request_method: req.method,
-    request_url: req.url,
-    request_headers: req.headers,
-    request_body: req.body,
-    response_status: status,
-    response_body: responseBody,
-    error,
-    latency_ms: latency,
-    next_attempt_at: nextAt,
-    outcome,
-  });
-  if (outcome === "retry" && delayMs !== null) {
-    await enqueueAttempt(
-      deps,
-      { delivery_id: delivery.id, attempt: delivery.attempt, trigger: "scheduled" },
-      delayMs,
-    );
+  return {
+    record: {
+      tenant_id: delivery.tenant_id,
+      delivery_id: delivery.id,
+      attempt: delivery.attempt,
+      trigger: job.trigger,
+      request_method: req.method,
+      request_url: req.url,
+      request_headers: req.headers,
+      request_body: req.body,
+      response_status: status,
+      response_body: responseBody,
+      error,
+      latency_ms: latency,
+      next_attempt_at: nextAt,
+      outcome,
+    },
+    retry:
+      outcome === "retry" && delayMs !== null
+        ? { job: { delivery_id: delivery.id, attempt: delivery.attempt, trigger: "scheduled" }, delayMs }
+        : null,
+    disabled,
+  };
+}
+
+/**
+ * Makes the next attempt of each delivery that is still due (a duplicate or stale job does
+ * nothing): ONE statement claims them all, the requests go out concurrently (bounded, different
+ * endpoints in parallel), ONE statement logs every attempt, and the retries are queued in one
+ * batch. Returns the jobs another worker holds right now ("busy": look again after its lease).
+ */
+export async function attemptDeliveries(
+  deps: DeliveryDeps,
+  jobs: readonly AttemptJob[],
+): Promise<Set<string>> {
+  const busy = new Set<string>();
+  if (jobs.length === 0) return busy;
+  const { services } = deps;
+  const db = services.db();
+  const claims = await claimDeliveries(db, jobs, LEASE_SECONDS, await secretKeyring(services));
+  const runnable: { job: AttemptJob; claim: ClaimedDelivery }[] = [];
+  const abandoned: string[] = [];
+  for (const job of jobs) {
+    const claimed: ClaimResult | undefined = claims.get(job.delivery_id);
+    if (claimed?.kind === "busy") busy.add(job.delivery_id);
+    if (claimed?.kind !== "claimed") continue;
+    claims.delete(job.delivery_id); // a job listed twice is attempted once
+    const { claim } = claimed;
+    if (!claim.endpoint.enabled || claim.endpoint.deleted || claim.secrets.length === 0)
+      abandoned.push(claim.delivery.id);
+    else runnable.push({ job, claim });
   }
-  if (disabled) await announceDisabled(deps, disabled);
-  return "done";
+  const outcomes: AttemptOutcome[] = [];
+  await Promise.all([
+    ...abandoned.map((id) => abandonDelivery(db, id)),
+    eachBounded(runnable, DELIVERY_CONCURRENCY, async ({ job, claim }) => {
+      outcomes.push(await attemptClaimed(deps, job, claim));
+    }),
+  ]);
+  await recordAttempts(
+    db,
+    outcomes.map((o) => o.record),
+  );
+  const retries = outcomes.flatMap((o) => (o.retry ? [o.retry] : []));
+  if (retries.length > 0) await enqueueAttempts(deps, retries);
+  for (const o of outcomes) if (o.disabled) await announceDisabled(deps, o.disabled);
+  return busy;
+}
+
+/** Queues attempts, each due after its delay, in one batch (chained hops past 12 h). */
+export async function enqueueAttempts(
+  deps: DeliveryDeps,
+  list: readonly { job: AttemptJob; delayMs: number }[],
+): Promise<void> {
+  if (!deps.queue) throw new Error("WEBHOOKS queue binding missing");
+  const now = deps.services.now();
+  const messages = list.map(({ job, delayMs }) => {
+    const dueAt = now + Math.max(0, delayMs);
+    return {
+      body: { v: 1, kind: "deliver", ...job, not_before: dueAt } as WebhookQueueMessage,
+      delaySeconds: queueDelaySeconds(dueAt, now),
+    };
+  });
+  // sendBatch takes at most 100 messages per call.
+  for (let i = 0; i < messages.length; i += 100) await deps.queue.sendBatch(messages.slice(i, i + 100));
 }
 
 /** `endpoint.disabled` to the owner's other endpoints (the owner learns without polling). */

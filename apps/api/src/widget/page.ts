@@ -53,6 +53,8 @@ interface BrowserSocket {
   close(): void;
 }
 interface BrowserAudio {
+  state?: string;
+  resume?(): Promise<void>;
   currentTime: number;
   destination: unknown;
   createOscillator(): {
@@ -111,12 +113,18 @@ function widgetScript(cfg: { total: number; goal: number | null; sound: boolean 
     }
   }
 
+  // One AudioContext for the page's life, made at the first sound: browsers cap how many a page
+  // may hold, and each one keeps an audio thread running until it is closed.
+  let audio: BrowserAudio | null = null;
+
   function beep(): void {
     if (!cfg.sound) return;
     try {
       const Ctx = g.AudioContext;
       if (!Ctx) return;
-      const ctx = new Ctx();
+      if (!audio) audio = new Ctx();
+      const ctx = audio;
+      if (ctx.state === "suspended" && ctx.resume) ctx.resume().catch(() => undefined);
       const osc = ctx.createOscillator();
       const gain = ctx.createGain();
       osc.frequency.value = 880;

@@ -142,7 +142,7 @@ const RangeEntries = {
     v.pipe(
       v.picklist(STATS_INTERVALS),
       v.description(
-        "Instead of from/to: rolling whole hours (24h, 7d, 30d, 90d), or month/quarter/year to date, or all",
+        "Instead of from/to: the last 24 whole hours (24h); the last 7, 30 or 90 local days, today included (7d, 30d, 90d); month/quarter/year to date; or all",
       ),
     ),
   ),
@@ -267,12 +267,31 @@ export const FraudInsightsSchema = v.object({
   by_publisher: v.pipe(v.array(FraudGroupSchema), v.description("Top 20 publishers by fraud clicks")),
   by_sub1: v.pipe(v.array(FraudGroupSchema), v.description("Top 20 sub1 values by fraud clicks")),
   top_sources: v.pipe(v.array(FraudGroupSchema), v.description("Top 10 (publisher, sub1) by fraud clicks")),
+  rules: v.pipe(
+    v.record(v.string(), v.number()),
+    v.description(
+      "Fraud events in the range per kind: refused verdicts (expired, replay, ...), the fraud rules' flags on clicks (datacenter, ip_frequency, link_frequency: counted or not, whatever the rule's action) and on conversions (conversion_too_fast, conversion_too_slow)",
+    ),
+  ),
+  rules_over_time: v.pipe(
+    v.array(v.object({ day: v.string(), by_kind: v.record(v.string(), v.number()) })),
+    v.description("Fraud events per local day and kind"),
+  ),
+  held_clicks: v.pipe(v.number(), v.description("Flagged clicks whose conversions are held for review")),
+  unverified_clicks: v.pipe(
+    v.number(),
+    v.description("Clicks counted without the edge's checks (recorded while Redis was unreachable)"),
+  ),
 });
 
 export const FraudEventsQuery = v.strictObject({
   ...PageQueryEntries,
   kind: v.optional(
-    v.pipe(v.string(), v.regex(/^[a-z_]{1,40}$/), v.description("A fraud verdict, e.g. `replay`")),
+    v.pipe(
+      v.string(),
+      v.regex(/^[a-z_]{1,40}$/),
+      v.description("A fraud verdict or rule, e.g. `replay`, `datacenter`, `conversion_too_fast`"),
+    ),
   ),
   offer_id: v.optional(IdSchema),
   publisher_id: v.optional(IdSchema),

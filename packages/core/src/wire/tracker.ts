@@ -286,9 +286,21 @@ export const TrackerStatsRowSchema = v.object({
   counted: v.number(),
   filtered: v.number(),
 });
+/** Most rows one stats answer carries; `truncated` says when more matched. */
+export const TRACKER_STATS_MAX_ROWS = 10_000;
+
 export const TrackerStatsSchema = v.object({
   rows: v.array(TrackerStatsRowSchema),
-  totals: v.object({ counted: v.number(), filtered: v.number() }),
+  totals: v.pipe(
+    v.object({ counted: v.number(), filtered: v.number() }),
+    v.description("Over everything that matched, including rows cut by `truncated`"),
+  ),
+  truncated: v.pipe(
+    v.boolean(),
+    v.description(
+      `True when more than ${TRACKER_STATS_MAX_ROWS} rows matched and only the first were returned: narrow the range or filter`,
+    ),
+  ),
 });
 export type TrackerStats = v.InferOutput<typeof TrackerStatsSchema>;
 

@@ -4,6 +4,7 @@
 
 import * as v from "valibot";
 import { normaliseUrlTemplate } from "../macros";
+import type { FraudFact } from "../webhook-fraud";
 import { IdSchema, PageQueryEntries, TimestampSchema } from "./fields";
 import { CONVERSION_STATUSES } from "./ingestion";
 
@@ -262,6 +263,8 @@ export type WebhookQueueMessage =
       previous_status: string | null;
       occurred_at: number;
     }
+  /** Fraud events of a committed click batch (or a flagged conversion): expand into `fraud.detected`. */
+  | { v: 1; kind: "fraud"; facts: FraudFact[] }
   /** Attempt delivery `delivery_id` when `attempt_count` is still `attempt` (a duplicate finds it moved on). */
   | {
       v: 1;

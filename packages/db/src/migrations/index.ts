@@ -12,6 +12,8 @@ import * as m007 from "./007-analytics";
 import * as m008 from "./008-webhooks";
 import * as m009 from "./009-tracker";
 import * as m010 from "./010-fraud-rules";
+import * as m011 from "./011-stats-daily";
+import * as m012 from "./012-webhook-secret-encryption";
 
 export const migrations: Record<string, Migration> = {
   "001-init": m001,
@@ -24,6 +26,8 @@ export const migrations: Record<string, Migration> = {
   "007-analytics": m007,
   "009-tracker": m009,
   "010-fraud-rules": m010,
+  "011-stats-daily": m011,
+  "012-webhook-secret-encryption": m012,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,6 +3,7 @@
 
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { DASHBOARD_WORKER, dashboardWorker } from "../../../../apps/dashboard/scripts/local-worker";
 import { repoRoot } from "../build-workers";
 import { startStack } from "../stack";
 
@@ -18,7 +19,15 @@ function port(name: string, fallback: number): number {
 await mkdir(devDir, { recursive: true });
 process.env.PGLITE_DIR ??= path.join(devDir, "pglite");
 
+// The dashboard (built first when its sources changed): Workers Static Assets plus a worker that
+// hands /api/* to the API worker. 8789 by default; any free port when the other ports were chosen.
+const dashboard = await dashboardWorker({
+  port: port("DASHBOARD_PORT", process.env.API_PORT ? 0 : 8789),
+  quiet: process.env.QUIET === "1",
+});
+
 const stack = await startStack({
+  extraWorkers: [dashboard],
   edgePort: port("EDGE_PORT", 8787),
   apiPort: port("API_PORT", 8788),
   verbose: process.env.QUIET !== "1",
@@ -27,7 +36,10 @@ const stack = await startStack({
   pooler: "auto",
 });
 
+const dashboardUrl = (await stack.mf.unsafeGetDirectURL(DASHBOARD_WORKER)).toString().replace(/\/$/, "");
+
 const info = {
+  dashboard_url: dashboardUrl,
   edge_url: stack.edgeUrl,
   api_url: stack.apiUrl,
   short_link_host: stack.edgeConfig.vars.SHORT_LINK_HOSTS?.split(",")[0] ?? null,
@@ -56,6 +68,7 @@ const redisLabel = {
 }[stack.redisKind];
 console.log(`
 afftrack local stack is up
+  dashboard          ${dashboardUrl}
   edge (redirects)   ${stack.edgeUrl}      e.g. ${stack.edgeUrl}/c/{tracking_code}.{ts}.{nonce}.{sig}
   api                ${stack.apiUrl}
   postgres           ${dbLabel} via Neon bridge ws://${stack.wsProxy}

@@ -1161,7 +1161,7 @@ export type paths = {
     put?: never;
     /**
      * Track an influencer's event (streamtools postback)
-     * @description The seed's tracker call: `influencer_id` and `product` required, the rest optional, values trimmed. The influencer is created on first sight. With the product's anti-cheat on, and `ip` and `user_agent` given, a repeat of the same viewer for the same product, influencer and event type within the UTC day is stored as filtered and not counted. Also served as `POST /{access_key}` on `api-tracker-{customer}.{TRACKER_HOST_SUFFIX}`.
+     * @description The seed's tracker call: `influencer_id` and `product` required, the rest optional, values trimmed. The influencer is created on first sight. With the product's anti-cheat on, and `ip` and `user_agent` given, a repeat of the same viewer for the same product, influencer and event type within the UTC day is stored as filtered and not counted. Also served as `POST /{access_key}` on `api-tracker-{customer}.{TRACKER_HOST_SUFFIX}` (the key must be that customer's). Rate-limited per access key and per client IP (429 with Retry-After).
      */
     post: operations["postTByAccessKey"];
     delete?: never;
@@ -1219,7 +1219,7 @@ export type paths = {
     };
     /**
      * Widget counter (machine-readable)
-     * @description The influencer's counted events on the product (of the campaign, when given). CORS open, cached 2 s.
+     * @description The influencer's counted events on the product (of the campaign, when given). CORS open, cached 2 s. Rate-limited per client IP (WIDGET_LIMIT_PER_MINUTE, 429 with Retry-After).
      */
     get: operations["getWByCustomerCodeByProductByInfluencerIdByCampaignCountJson"];
     put?: never;
@@ -1239,7 +1239,7 @@ export type paths = {
     };
     /**
      * Widget WebSocket
-     * @description Upgrade to a WebSocket on the widget channel. Messages: `{type:"event", total, event}`; send `ping` for `pong`.
+     * @description Upgrade to a WebSocket on the widget channel. Messages: `{type:"event", total, event}`; send `ping` for `pong`. Rate-limited per client IP; a channel takes at most WIDGET_SOCKET_CAP sockets (default 500), beyond which the upgrade is refused with 429.
      */
     get: operations["getWByCustomerCodeByProductByInfluencerIdByCampaignWs"];
     put?: never;
@@ -1259,7 +1259,7 @@ export type paths = {
     };
     /**
      * Widget counter (machine-readable)
-     * @description The influencer's counted events on the product (of the campaign, when given). CORS open, cached 2 s.
+     * @description The influencer's counted events on the product (of the campaign, when given). CORS open, cached 2 s. Rate-limited per client IP (WIDGET_LIMIT_PER_MINUTE, 429 with Retry-After).
      */
     get: operations["getWByCustomerCodeByProductByInfluencerIdCountJson"];
     put?: never;
@@ -1279,7 +1279,7 @@ export type paths = {
     };
     /**
      * Widget WebSocket
-     * @description Upgrade to a WebSocket on the widget channel. Messages: `{type:"event", total, event}`; send `ping` for `pong`.
+     * @description Upgrade to a WebSocket on the widget channel. Messages: `{type:"event", total, event}`; send `ping` for `pong`. Rate-limited per client IP; a channel takes at most WIDGET_SOCKET_CAP sockets (default 500), beyond which the upgrade is refused with 429.
      */
     get: operations["getWByCustomerCodeByProductByInfluencerIdWs"];
     put?: never;
@@ -3954,7 +3954,7 @@ export interface operations {
         cursor?: string;
         /** @description ISO datetime, inclusive */
         from?: string;
-        /** @description A fraud verdict, e.g. `replay` */
+        /** @description A fraud verdict or rule, e.g. `replay`, `datacenter`, `conversion_too_fast` */
         kind?: string;
         limit?: string;
         /** @description Resource id */
@@ -9849,7 +9849,7 @@ export interface operations {
         group_by?: string;
         /** @description Count clicks with the `bot` verdict too (default false) */
         include_bots?: "true" | "false";
-        /** @description Instead of from/to: rolling whole hours (24h, 7d, 30d, 90d), or month/quarter/year to date, or all */
+        /** @description Instead of from/to: the last 24 whole hours (24h); the last 7, 30 or 90 local days, today included (7d, 30d, 90d); month/quarter/year to date; or all */
         interval?: "24h" | "7d" | "30d" | "90d" | "mtd" | "qtd" | "ytd" | "all";
         /** @description Offer ids; comma-separated values, `-value` excludes */
         offer_id?: string;
@@ -10107,7 +10107,7 @@ export interface operations {
         from?: string;
         /** @description Count clicks with the `bot` verdict too (default false) */
         include_bots?: "true" | "false";
-        /** @description Instead of from/to: rolling whole hours (24h, 7d, 30d, 90d), or month/quarter/year to date, or all */
+        /** @description Instead of from/to: the last 24 whole hours (24h); the last 7, 30 or 90 local days, today included (7d, 30d, 90d); month/quarter/year to date; or all */
         interval?: "24h" | "7d" | "30d" | "90d" | "mtd" | "qtd" | "ytd" | "all";
         /** @description Offer ids; comma-separated values, `-value` excludes */
         offer_id?: string;
@@ -10160,6 +10160,8 @@ export interface operations {
               }[];
               /** @description ISO 8601 timestamp (UTC) */
               from: string;
+              /** @description Flagged clicks whose conversions are held for review */
+              held_clicks: number;
               /** @description Per local day (`day` key) */
               over_time: {
                 /** @description Clicks per verdict */
@@ -10171,6 +10173,17 @@ export interface operations {
                 filtered_share: number | null;
                 fraud_clicks: number;
                 valid_clicks: number;
+              }[];
+              /** @description Fraud events in the range per kind: refused verdicts (expired, replay, ...), the fraud rules' flags on clicks (datacenter, ip_frequency, link_frequency: counted or not, whatever the rule's action) and on conversions (conversion_too_fast, conversion_too_slow) */
+              rules: {
+                [key: string]: number;
+              };
+              /** @description Fraud events per local day and kind */
+              rules_over_time: {
+                by_kind: {
+                  [key: string]: number;
+                };
+                day: string;
               }[];
               timezone: string;
               /** @description ISO 8601 timestamp (UTC) */
@@ -10198,6 +10211,8 @@ export interface operations {
                 fraud_clicks: number;
                 valid_clicks: number;
               };
+              /** @description Clicks counted without the edge's checks (recorded while Redis was unreachable) */
+              unverified_clicks: number;
             };
             message?: string;
             /** @constant */
@@ -11980,10 +11995,13 @@ export interface operations {
                 /** @description Resource id */
                 product_id: string;
               }[];
+              /** @description Over everything that matched, including rows cut by `truncated` */
               totals: {
                 counted: number;
                 filtered: number;
               };
+              /** @description True when more than 10000 rows matched and only the first were returned: narrow the range or filter */
+              truncated: boolean;
             };
             message?: string;
             /** @constant */
@@ -13840,6 +13858,23 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description Error in the seed's envelope; `code` is one of `RATE_LIMITED` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "RATE_LIMITED",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description Error in the seed's envelope; `code` is one of `INTERNAL_ERROR` */
       500: {
         headers: {
@@ -14059,6 +14094,23 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description Error in the seed's envelope; `code` is one of `RATE_LIMITED` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "RATE_LIMITED",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description Error in the seed's envelope; `code` is one of `INTERNAL_ERROR` */
       500: {
         headers: {
@@ -14138,6 +14190,15 @@ export interface operations {
       };
       /** @description No such customer or product (`NOT_FOUND`) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Too many requests from the client, or the channel is full (`RATE_LIMITED`), with Retry-After */
+      429: {
         headers: {
           [name: string]: unknown;
         };
@@ -14227,6 +14288,23 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description Error in the seed's envelope; `code` is one of `RATE_LIMITED` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "RATE_LIMITED",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description Error in the seed's envelope; `code` is one of `INTERNAL_ERROR` */
       500: {
         headers: {
@@ -14304,6 +14382,15 @@ export interface operations {
       };
       /** @description No such customer or product (`NOT_FOUND`) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Too many requests from the client, or the channel is full (`RATE_LIMITED`), with Retry-After */
+      429: {
         headers: {
           [name: string]: unknown;
         };

@@ -6,7 +6,9 @@
 // A browser cannot hold an API key or a signing secret: anyone could read it from the page and
 // sign conversions. So the script posts to the advertiser's own endpoint (`data-endpoint`, same
 // site), which adds what only the server knows (offer, key, real order amount) and relays the
-// conversion to POST /api/sdk/conversion with the server SDK (`relayWebConversion`).
+// conversion to POST /api/sdk/conversion with the server SDK (`relayWebConversion`). The browser
+// can only point at its click; the server decides what it is worth (amount, event type, status:
+// `pending` by default), since anyone can post to that endpoint.
 
 export interface WebConfig {
   /** The advertiser's relay endpoint (default `/afftrack/conversion`). */
@@ -33,7 +35,12 @@ const config: WebConfig = { endpoint: "/afftrack/conversion", attributionDays: 3
 
 function readCookie(): string | null {
   const hit = document.cookie.split("; ").find((c) => c.startsWith(`${COOKIE}=`));
-  return hit ? decodeURIComponent(hit.slice(COOKIE.length + 1)) : null;
+  if (!hit) return null;
+  try {
+    return decodeURIComponent(hit.slice(COOKIE.length + 1));
+  } catch {
+    return null; // not percent-encoding we wrote (another script, a tampered value): ignore it
+  }
 }
 
 function remember(clickId: string, now = Date.now()): void {

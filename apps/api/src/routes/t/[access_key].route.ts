@@ -16,11 +16,12 @@ import type { Hono, MiddlewareHandler } from "hono";
 import type { AppContext, AppEnv } from "../../context";
 import { describe, validate } from "../../openapi/route";
 import {
+  guardTrackerKey,
   notifyWidgets,
   recordTrackerPostback,
-  trackerKeyOwner,
   trackerProduct,
 } from "../../services/tracker";
+import { trackerHostCustomerOf } from "../../tracker-hosts";
 
 declare module "../../context" {
   interface ApiVariables {
@@ -28,12 +29,19 @@ declare module "../../context" {
   }
 }
 
-/** 401 INVALID_API_KEY for an unknown or revoked key, before the body is looked at. */
+/**
+ * Before the body is looked at: 429 RATE_LIMITED past the key's or the client's limit, 401
+ * INVALID_API_KEY for an unknown or revoked key, or a key of another customer than the tracker
+ * host's (`api-tracker-{customer}`).
+ */
 function trackerKeyGuard(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const key = c.req.param("access_key") ?? "";
-    const owner = await trackerKeyOwner(c.get("services"), key);
-    if (!owner) throw new ApiError("INVALID_API_KEY", "Unknown or revoked access key");
+    const owner = await guardTrackerKey(c, key);
+    const hostCustomer = trackerHostCustomerOf(c.req.raw);
+    if (hostCustomer !== undefined && hostCustomer !== owner.customer_code) {
+      throw new ApiError("INVALID_API_KEY", "Unknown or revoked access key");
+    }
     c.set("trackerOwner", owner);
     await next();
   };
@@ -56,10 +64,11 @@ export function registerTrackerPostback(app: Hono<AppEnv>): void {
         "trimmed. The influencer is created on first sight. With the product's anti-cheat on, and " +
         "`ip` and `user_agent` given, a repeat of the same viewer for the same product, influencer " +
         "and event type within the UTC day is stored as filtered and not counted. Also served as " +
-        "`POST /{access_key}` on `api-tracker-{customer}.{TRACKER_HOST_SUFFIX}`.",
+        "`POST /{access_key}` on `api-tracker-{customer}.{TRACKER_HOST_SUFFIX}` (the key must be " +
+        "that customer's). Rate-limited per access key and per client IP (429 with Retry-After).",
       auth: "none",
       response: TrackerEventDataSchema,
-      errors: ["INVALID_API_KEY", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"],
+      errors: ["INVALID_API_KEY", "RATE_LIMITED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"],
       requestExample: SEED_TRACKER_REQUEST,
       example: successBody(
         { event_id: "tev_3kTzYq9fWb2XcV7n", counted: true, filtered_reason: null },

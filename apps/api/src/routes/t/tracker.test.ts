@@ -1,9 +1,12 @@
 // POST /t/{access_key} (and the tracker host form) end to end: the seed's example postback, required
 // and malformed fields, access-key errors, anti-cheat on and off (also under concurrency), counted
-// event types, and what reaches Postgres (never the IP).
+// event types, what reaches Postgres (never the IP), the random day key of anti-cheat, the
+// unknown-key marker and the tracker host's customer check.
 
+import { createHash } from "node:crypto";
 import { request } from "node:http";
-import { SEED_TRACKER_REQUEST } from "@afftrack/core";
+import { hmacSha256Hex, SEED_TRACKER_REQUEST, trackerDayKeyName, trackerViewerHash } from "@afftrack/core";
+import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "../../../../../tests/management-helpers";
 import { type SharedTestStack, sharedStack } from "../../../../../tests/support";
@@ -90,36 +93,119 @@ describe("POST /t/{access_key}: the seed's example", () => {
   });
 
   it("takes the tracker host form: POST /{access_key} on api-tracker-{customer}.{suffix}", async () => {
-    const url = new URL(stack.apiUrl);
-    const body = JSON.stringify(seedBody(plain, { influencer_id: "host_form" }));
-    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          method: "POST",
-          path: `/${plain.key}`,
-          headers: {
-            host: `api-tracker-${plain.customer_code}.streamtools.example.com`,
-            "content-type": "application/json",
-            "content-length": Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          let text = "";
-          res.on("data", (d) => {
-            text += d;
-          });
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-        },
-      );
-      req.on("error", reject);
-      req.end(body);
-    });
+    const answer = await postOnHost(
+      `api-tracker-${plain.customer_code}.streamtools.example.com`,
+      `/${plain.key}`,
+      seedBody(plain, { influencer_id: "host_form" }),
+    );
     expect(answer.status, answer.text).toBe(200);
     expect(JSON.parse(answer.text).data.counted).toBe(true);
   });
+
+  it("on the tracker host, refuses another customer's key as unknown and serves nothing but postbacks", async () => {
+    const other = await trackerSetup(stack);
+    const before = (await eventsOf(plain.customer_id)).length;
+    const foreign = await postOnHost(
+      `api-tracker-${other.customer_code}.streamtools.example.com`,
+      `/${plain.key}`,
+      seedBody(plain, { influencer_id: "wrong_host" }),
+    );
+    expect(foreign.status, foreign.text).toBe(401);
+    expect(JSON.parse(foreign.text)).toMatchObject({ success: false, code: "INVALID_API_KEY" });
+    expect((await eventsOf(plain.customer_id)).length).toBe(before);
+    for (const [method, path] of [
+      ["GET", "/api/tracker/customers"],
+      ["POST", "/api/auth/login"],
+      ["POST", `/t/${plain.key}`],
+    ] as const) {
+      const res = await postOnHost(
+        `api-tracker-${plain.customer_code}.streamtools.example.com`,
+        path,
+        method === "POST" ? {} : undefined,
+        method,
+      );
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(JSON.parse(res.text)).toMatchObject({ success: false, code: "NOT_FOUND" });
+    }
+    const widgetHost = await postOnHost(
+      `${plain.product}-widget-${plain.customer_code}.streamtools.example.com`,
+      "/api/tracker/customers/x/y",
+      undefined,
+      "GET",
+    );
+    expect(widgetHost.status).toBe(404);
+  });
 });
+
+/** A request with its own Host header (fetch cannot set one). */
+function postOnHost(
+  host: string,
+  path: string,
+  json: unknown,
+  method = "POST",
+): Promise<{ status: number; text: string }> {
+  const url = new URL(stack.apiUrl);
+  const body = json === undefined ? "" : JSON.stringify(json);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: {
+          host,
+          ...(body ? { "content-type": "application/json" } : {}),
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (d) => {
+          text += d;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+function redisOf() {
+  return new Redis({ url: stack.redisRestUrl, token: stack.redisRestToken });
+}
+
+describe("unknown access keys", () => {
+  it("are remembered in Redis for 30 s (a digest, not the key), and the marker is read before Postgres", async () => {
+    const redis = redisOf();
+    const unknown = `tk_${"B".repeat(40)}`;
+    const marker = `tracker:unknown-key:${await sha256Prefix(unknown)}`;
+    await redis.del(marker);
+    expect((await track(stack, unknown, {})).status).toBe(401);
+    // Written after the answer (waitUntil): wait for it briefly.
+    let ttl = -2;
+    for (let i = 0; i < 40 && ttl < 0; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 50));
+      ttl = await redis.ttl(marker);
+    }
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(30);
+    expect((await redis.keys("tracker:unknown-key:*")).some((k) => k.includes(unknown))).toBe(false);
+
+    // A marker planted for a real key that was never used: the key is refused without a lookup.
+    const s = await trackerSetup(stack);
+    const name = `tracker:unknown-key:${await sha256Prefix(s.key)}`;
+    await redis.set(name, "1", { ex: 30 });
+    expect((await track(stack, s.key, seedBody(s))).status).toBe(401);
+    await redis.del(name);
+    expect((await track(stack, s.key, seedBody(s))).status).toBe(200);
+  });
+});
+
+async function sha256Prefix(text: string): Promise<string> {
+  return createHash("sha256").update(text).digest("hex").slice(0, 32);
+}
 
 describe("POST /t/{access_key}: refusals", () => {
   it.each([
@@ -246,6 +332,36 @@ describe("anti-cheat", () => {
     const a = await track(stack, s.key, seedBody(s));
     const b = await track(stack, s.key, seedBody(s));
     expect([a.body.data.counted, b.body.data.counted]).toEqual([true, false]);
+  });
+});
+
+describe("the anti-cheat day key", () => {
+  it("is random, kept in Redis for at most 26 h, and not derivable from IP_HASH_SECRET", async () => {
+    const s = await trackerSetup(stack, { anti_cheat: true });
+    const res = await track(stack, s.key, seedBody(s, { influencer_id: "day_key" }));
+    expect(res.status, res.text).toBe(200);
+    const [row] = await eventsOf(s.customer_id);
+    const hash = row?.viewer_hash as string;
+    expect(hash).toMatch(/^[0-9a-f]{32}$/);
+
+    const redis = redisOf();
+    const name = trackerDayKeyName(new Date(row?.created_at as Date).getTime());
+    const stored = await redis.get<string>(name);
+    expect(stored).toMatch(/^k1\.[0-9a-f]{64}$/);
+    const ttl = await redis.ttl(name);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(26 * 3600);
+    const viewer = {
+      ip: SEED_TRACKER_REQUEST.ip,
+      userAgent: UA,
+      productId: s.product_id,
+      influencerId: "day_key",
+      eventType: SEED_TRACKER_REQUEST.event_type,
+    };
+    expect(await trackerViewerHash((stored as string).slice(3), viewer)).toBe(hash);
+    // The round-1 derivation from the long-lived secret no longer rebuilds it.
+    const derived = await hmacSha256Hex(stack.ipHashSecret, `tracker-day|${name.slice(-10)}`);
+    expect(await trackerViewerHash(derived, viewer)).not.toBe(hash);
   });
 });
 

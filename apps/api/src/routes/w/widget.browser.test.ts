@@ -3,8 +3,9 @@
 // widget reconnects by itself and shows the right total.
 
 import { SEED_TRACKER_REQUEST } from "@afftrack/core";
-import { type Browser, chromium, type Page, type WebSocketRoute } from "playwright-core";
+import type { Browser, Page, WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../../../../../tests/browser";
 import { type SharedTestStack, sharedStack } from "../../../../../tests/support";
 import { type TrackerSetup, track, trackerSetup, widgetPath } from "../../../../../tests/tracker-helpers";
 
@@ -15,16 +16,7 @@ let browser: Browser;
 beforeAll(async () => {
   stack = sharedStack();
   s = await trackerSetup(stack, { goal: 5 });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -70,6 +62,35 @@ describe("the widget in Chromium", () => {
       await page.waitForFunction(() => document.body.getAttribute("data-alert") === "3", null, {
         timeout: 10_000,
       });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("plays every alert's sound on one AudioContext, made at the first sound", async () => {
+    const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    try {
+      await page.addInitScript(() => {
+        const w = window as unknown as { AudioContext: typeof AudioContext; audioContexts: number };
+        const Real = w.AudioContext;
+        w.audioContexts = 0;
+        w.AudioContext = class extends Real {
+          constructor(...args: ConstructorParameters<typeof AudioContext>) {
+            super(...args);
+            w.audioContexts++;
+          }
+        };
+      });
+      await page.goto(`${stack.apiUrl}${widgetPath(s, "browser_sound")}?sound=1`);
+      await expect.poll(async () => (await widgetState(page)).connected, { timeout: 10_000 }).toBe(true);
+      const contexts = () =>
+        page.evaluate(() => (window as unknown as { audioContexts: number }).audioContexts);
+      expect(await contexts()).toBe(0);
+      for (let i = 0; i < 3; i++) expect((await postback("browser_sound")).status).toBe(200);
+      await page.waitForFunction(() => document.body.getAttribute("data-alert") === "3", null, {
+        timeout: 15_000,
+      });
+      expect(await contexts()).toBe(1);
     } finally {
       await page.close();
     }

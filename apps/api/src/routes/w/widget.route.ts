@@ -19,7 +19,7 @@ import type * as v from "valibot";
 import type { AppContext, AppEnv } from "../../context";
 import { isOutage } from "../../errors";
 import { describe, validate } from "../../openapi/route";
-import { widgetChannelName } from "../../services/tracker";
+import { limitWidgetClient, widgetChannelName } from "../../services/tracker";
 import { renderWidgetPage, renderWidgetRetryPage } from "../../widget/page";
 
 type WidgetParams = v.InferOutput<typeof WidgetParamSchema> & { campaign?: string };
@@ -81,10 +81,11 @@ const countDoc = () =>
     tag: "Influencer tracker",
     summary: "Widget counter (machine-readable)",
     description:
-      "The influencer's counted events on the product (of the campaign, when given). CORS open, cached 2 s.",
+      "The influencer's counted events on the product (of the campaign, when given). CORS open, cached 2 s. " +
+      "Rate-limited per client IP (WIDGET_LIMIT_PER_MINUTE, 429 with Retry-After).",
     auth: "none",
     response: WidgetCountSchema,
-    errors: ["NOT_FOUND"],
+    errors: ["NOT_FOUND", "RATE_LIMITED"],
   });
 
 const socketDoc = describeRoute({
@@ -92,7 +93,8 @@ const socketDoc = describeRoute({
   summary: "Widget WebSocket",
   description:
     'Upgrade to a WebSocket on the widget channel. Messages: `{type:"event", total, event}`; send ' +
-    "`ping` for `pong`.",
+    "`ping` for `pong`. Rate-limited per client IP; a channel takes at most WIDGET_SOCKET_CAP " +
+    "sockets (default 500), beyond which the upgrade is refused with 429.",
   security: [],
   responses: {
     101: { description: "Switching protocols" },
@@ -103,6 +105,11 @@ const socketDoc = describeRoute({
     },
     404: {
       description: "No such customer or product (`NOT_FOUND`)",
+      content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorBody" } } },
+    },
+    429: {
+      description:
+        "Too many requests from the client, or the channel is full (`RATE_LIMITED`), with Retry-After",
       content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorBody" } } },
     },
     503: {
@@ -146,6 +153,7 @@ async function page(c: AppContext, p: WidgetParams): Promise<Response> {
 }
 
 async function count(c: AppContext, p: WidgetParams): Promise<Response> {
+  await limitWidgetClient(c);
   const { count: data } = await countOf(c, p);
   c.header("access-control-allow-origin", "*");
   c.header("cache-control", "public, max-age=2");
@@ -156,6 +164,7 @@ async function socket(c: AppContext, p: WidgetParams): Promise<Response> {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
     throw new ApiError("INVALID_PARAMS", "Expected a WebSocket upgrade");
   }
+  await limitWidgetClient(c);
   const w = await widgetOrThrow(c, p);
   const namespace = c.env.WIDGET_CHANNEL;
   if (!namespace) throw new ApiError("SERVICE_UNAVAILABLE", "Widget channels are not configured");

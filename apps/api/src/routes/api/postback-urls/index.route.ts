@@ -16,7 +16,7 @@ import type { Hono } from "hono";
 import type { AppEnv } from "../../../context";
 import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
 import { describe, validate } from "../../../openapi/route";
-import { assertDestinationAllowed } from "../../../services/webhook-endpoints";
+import { assertDestinationAllowed, keyringOf } from "../../../services/webhook-endpoints";
 
 export function registerPostbackUrls(app: Hono<AppEnv>): void {
   app.post(
@@ -38,7 +38,13 @@ export function registerPostbackUrls(app: Hono<AppEnv>): void {
     async (c) => {
       const input = c.req.valid("json");
       assertDestinationAllowed(c, input.url);
-      const { row, secret } = await createEndpoint(c.get("db")(), callerOf(c), "postback", input);
+      const { row, secret } = await createEndpoint(
+        c.get("db")(),
+        callerOf(c),
+        "postback",
+        input,
+        await keyringOf(c),
+      );
       return c.json(
         successBody({ ...toPostbackUrl(row), secret }, "Postback URL created; store the secret now"),
         201,

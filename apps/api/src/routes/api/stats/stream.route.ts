@@ -36,6 +36,8 @@ export function registerStatsStream(app: Hono<AppEnv>): void {
         role: caller.role,
         advertiser_id: caller.advertiser_id ?? null,
         publisher_id: caller.publisher_id ?? null,
+        // The socket lives no longer than the token that opened it.
+        expires_at: c.get("tokenExpiresAt") ?? Date.now(),
       };
       const upstream = await ns.get(ns.idFromName(caller.tenant_id)).fetch("https://live/connect", {
         headers: { upgrade: "websocket", [LIVE_SCOPE_HEADER]: JSON.stringify(scope) },

@@ -2,8 +2,11 @@
 // A click written by the consumer reaches every socket allowed to see it within a second, scoped
 // by role like the stats; other tenants' sockets and other publishers see nothing.
 
+import { signJwt } from "@afftrack/core";
+import { createApiKey } from "@afftrack/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { postSigned } from "../../../../../../tests/ingest-support";
 import {
   buildNetwork,
   call,
@@ -52,7 +55,16 @@ async function connect(token: string, how: "header" | "protocol" = "header") {
         r.message.type === "events" &&
         r.message.events.some((e: { click_id?: string }) => e.click_id === clickId),
     );
-  return { ws, received, clickOf };
+  const conversionOf = (conversionId: string, change: "created" | "updated") =>
+    received.find(
+      (r) =>
+        r.message.type === "events" &&
+        r.message.events.some(
+          (e: { conversion_id?: string; change?: string }) =>
+            e.conversion_id === conversionId && e.change === change,
+        ),
+    );
+  return { ws, received, clickOf, conversionOf };
 }
 
 async function joinedLink(token: string, offerId: string): Promise<string> {
@@ -112,6 +124,93 @@ describe("GET /api/stats/stream", () => {
     expect(otherTenant.clickOf(clickId)).toBeUndefined();
     expect(otherTenant.received.some((r) => r.message.type === "events")).toBe(false);
     for (const s of [admin, advertiser, publisher, otherPublisher, otherTenant]) s.ws.close();
+  });
+
+  it("pushes a postback's conversion and its status change; the publisher's without the sale", async () => {
+    const admin = await connect(net.adminToken);
+    const publisher = await connect(net.publisherToken);
+    const otherTenant = await connect(other.adminToken);
+    const link = await joinedLink(net.publisherToken, net.offer_id);
+    const clickId = clickIdOf((await visitLink(stack, link)).headers.get("location"));
+    await clickRow(stack.db, clickId);
+    const key = await createApiKey(stack.db, { tenant_id: net.tenant_id, advertiser_id: net.advertiser_id });
+    const creds = { api_key: key.key, advertiser_id: net.advertiser_id };
+    const res = await postSigned(stack, "/api/postback", creds, {
+      offer_id: net.offer_id,
+      click_id: clickId,
+      transaction_id: `txn_live_${Date.now()}`,
+      amount: 42.5,
+      currency: "EUR",
+      status: "pending",
+    });
+    const body = (await res.json()) as { data: { conversion_id: string } };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    const conversionId = body.data.conversion_id;
+    const eventOf = (r: Received, change: string) =>
+      r.message.events.find(
+        (e: { conversion_id?: string; change?: string }) =>
+          e.conversion_id === conversionId && e.change === change,
+      );
+    const seenByAdmin = eventOf(
+      await waitForMessage(() => admin.conversionOf(conversionId, "created")),
+      "created",
+    );
+    expect(seenByAdmin).toMatchObject({
+      type: "conversion",
+      change: "created",
+      offer_id: net.offer_id,
+      publisher_id: net.publisher_id,
+      advertiser_id: net.advertiser_id,
+      status: "pending",
+      previous_status: null,
+      amount: 42.5,
+      currency: "EUR",
+    });
+    const seenByPublisher = eventOf(
+      await waitForMessage(() => publisher.conversionOf(conversionId, "created")),
+      "created",
+    );
+    expect(seenByPublisher).toMatchObject({
+      type: "conversion",
+      status: "pending",
+      payout: seenByAdmin.payout,
+    });
+    expect(seenByPublisher).not.toHaveProperty("amount");
+    expect(seenByPublisher).not.toHaveProperty("currency");
+
+    const changed = await postSigned(stack, "/api/conversions/status", creds, {
+      conversion_id: conversionId,
+      status: "approved",
+    });
+    expect(changed.status).toBe(200);
+    for (const socket of [admin, publisher]) {
+      const got = eventOf(
+        await waitForMessage(() => socket.conversionOf(conversionId, "updated")),
+        "updated",
+      );
+      expect(got).toMatchObject({ change: "updated", status: "approved", previous_status: "pending" });
+    }
+    expect(
+      otherTenant.received.some((r) => r.message.type === "events" && eventOf(r, "created") !== undefined),
+    ).toBe(false);
+    for (const s of [admin, publisher, otherTenant]) s.ws.close();
+  });
+
+  it("closes a socket once its access token has expired, instead of sending it events", async () => {
+    const shortLived = await signJwt(
+      { sub: "usr_short", role: "network_admin", tenant_id: net.tenant_id },
+      stack.jwtSecret,
+      { ttlSeconds: 2 },
+    );
+    const socket = await connect(shortLived);
+    const closed = new Promise<number>((resolve) => socket.ws.on("close", (code) => resolve(code)));
+    await new Promise((r) => setTimeout(r, 2500));
+    const link = await joinedLink(net.publisherToken, net.offer_id);
+    const res = await visitLink(stack, link);
+    const clickId = clickIdOf(res.headers.get("location"));
+    await clickRow(stack.db, clickId);
+    expect(await closed).toBe(4401);
+    expect(socket.clickOf(clickId)).toBeUndefined();
   });
 
   it("answers ping with pong", async () => {

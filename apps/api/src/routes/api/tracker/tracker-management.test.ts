@@ -2,6 +2,7 @@
 // scoped to the network, and the brand's stats per influencer, campaign, event type and period.
 
 import { SEED_TRACKER_REQUEST } from "@afftrack/core";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "../../../../../../tests/management-helpers";
 import { type SharedTestStack, sharedStack } from "../../../../../../tests/support";
@@ -143,6 +144,7 @@ describe("GET /api/tracker/stats", () => {
         },
       ],
       totals: { counted: 3, filtered: 1 },
+      truncated: false,
     });
     // Another network sees none of it.
     const foreign = await call(
@@ -153,7 +155,41 @@ describe("GET /api/tracker/stats", () => {
         token: other.net.adminToken,
       },
     );
-    expect(foreign.body.data).toEqual({ rows: [], totals: { counted: 0, filtered: 0 } });
+    expect(foreign.body.data).toEqual({ rows: [], totals: { counted: 0, filtered: 0 }, truncated: false });
+  });
+
+  it("says truncated when more than 10,000 rows match, with totals over all of them", async () => {
+    const big = await trackerSetup(stack, {}, s.net);
+    const first = await track(stack, big.key, {
+      ...SEED_TRACKER_REQUEST,
+      product: big.product,
+      influencer_id: "many",
+    });
+    expect(first.status, first.text).toBe(200);
+    const publisher = await stack.db
+      .selectFrom("tracker_events")
+      .select("publisher_id")
+      .where("id", "=", first.body.data.event_id)
+      .executeTakeFirstOrThrow();
+    // 10,001 more groups (one event type each) in the hour the postback landed in.
+    await sql`
+      INSERT INTO tracker_rollups (tenant_id, product_id, publisher_id, campaign, event_type, bucket, counted, filtered)
+      SELECT ${s.net.tenant_id}, ${big.product_id}, ${publisher.publisher_id}, '', 'bulk' || g,
+             date_trunc('hour', now()), 2, 1
+      FROM generate_series(1, 10001) AS g
+    `.execute(stack.db);
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const res = await call(
+      stack,
+      "GET",
+      `/api/tracker/stats?from=${today}&to=${tomorrow}&product_id=${big.product_id}`,
+      { token: s.net.adminToken },
+    );
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.data.truncated).toBe(true);
+    expect(res.body.data.rows).toHaveLength(10_000);
+    expect(res.body.data.totals).toEqual({ counted: 1 + 2 * 10_001, filtered: 10_001 });
   });
 
   it("refuses bad ranges and zones naming the parameter", async () => {

@@ -14,7 +14,7 @@ import type { Hono } from "hono";
 import type { AppEnv } from "../../../context";
 import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
 import { describe, validate } from "../../../openapi/route";
-import { assertDestinationAllowed } from "../../../services/webhook-endpoints";
+import { assertDestinationAllowed, keyringOf } from "../../../services/webhook-endpoints";
 
 export function registerWebhooks(app: Hono<AppEnv>): void {
   app.post(
@@ -36,7 +36,13 @@ export function registerWebhooks(app: Hono<AppEnv>): void {
     async (c) => {
       const input = c.req.valid("json");
       assertDestinationAllowed(c, input.url);
-      const { row, secret } = await createEndpoint(c.get("db")(), callerOf(c), "webhook", input);
+      const { row, secret } = await createEndpoint(
+        c.get("db")(),
+        callerOf(c),
+        "webhook",
+        input,
+        await keyringOf(c),
+      );
       return c.json(
         successBody({ ...toWebhookEndpoint(row), secret }, "Webhook endpoint created; store the secret now"),
         201,

@@ -193,6 +193,16 @@ describe("delivery", () => {
     const { signature, ...payload } = JSON.parse(req!.body) as { signature: string };
     expect(verifyWebhook(payload, signature, ep.secret)).toBe(true);
     expect(verifyWebhook(payload, signature, `${ep.secret}x`)).toBe(false);
+    // At rest the secret is AES-GCM ciphertext under the stack's key: never in clear.
+    const stored = await stack.db
+      .selectFrom("webhook_secrets")
+      .select(["secret", "key_id"])
+      .where("endpoint_id", "=", ep.id)
+      .execute();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.key_id).toBe("k1");
+    expect(stored[0]!.secret).toMatch(/^v1\./);
+    expect(stored[0]!.secret).not.toContain(ep.secret.slice("whsec_".length));
     // The status change is another event with another webhook-id.
     const changed = await postSigned(stack, "/api/conversions/status", creds, {
       conversion_id: conversionId,
@@ -216,6 +226,10 @@ describe("delivery", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(receiver.requests("flaky")).toHaveLength(6);
     expect(new Set(reqs.map((r) => r.headers["webhook-id"])).size).toBe(1);
+    // Each attempt's body is stamped with its send time, so a receiver's replay window holds.
+    const stamps = reqs.map((r) => (JSON.parse(r.body) as { timestamp: number }).timestamp);
+    for (const [i, r] of reqs.entries()) expect(Math.abs(r.at - (stamps[i] as number))).toBeLessThan(5_000);
+    expect(stamps[5]).toBeGreaterThan(stamps[0] as number);
     for (const r of reqs)
       expect(() => new Webhook(ep.secret).verify(r.body, headersOf(r.headers))).not.toThrow();
     // Gap i is at least the schedule's step i (× the fast clock, less 10 % jitter).
@@ -363,10 +377,12 @@ describe("delivery", () => {
     expect(headers["webhook-id"]).toBe(test.body.data.delivery_id);
     expect(new Webhook(ep.secret).verify(req!.body, headers)).toMatchObject({ event: "test" });
     expect(new Webhook(secret).verify(req!.body, headers)).toMatchObject({ event: "test" });
+    // The seed's body signature stays on the secret receivers have until the overlap ends.
     const { signature, ...payload } = JSON.parse(req!.body) as { signature: string };
-    expect(verifyWebhook(payload, signature, secret)).toBe(true);
+    expect(verifyWebhook(payload, signature, ep.secret)).toBe(true);
+    expect(verifyWebhook(payload, signature, secret)).toBe(false);
     // Without overlap, the old secret stops signing at once.
-    await call(stack, "POST", `/api/webhooks/${ep.id}/rotate`, {
+    const third = await call(stack, "POST", `/api/webhooks/${ep.id}/rotate`, {
       token: net.advertiserToken,
       body: { overlap_hours: 0 },
     });
@@ -374,5 +390,7 @@ describe("delivery", () => {
     const [, second] = await receiver.waitFor("rotating", 2);
     expect(headersOf(second!.headers)["webhook-signature"]?.split(" ")).toHaveLength(1);
     expect(() => new Webhook(secret).verify(second!.body, headersOf(second!.headers))).toThrow();
+    const { signature: s2, ...p2 } = JSON.parse(second!.body) as { signature: string };
+    expect(verifyWebhook(p2, s2, third.body.data.secret)).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import type { Hono } from "hono";
 import type { AppEnv } from "../../../../context";
 import { callerOf, requireAuth } from "../../../../middleware/jwt-auth";
 import { describe, validate } from "../../../../openapi/route";
-import { enqueueAttempt } from "../../../../services/webhook-delivery";
+import { enqueueAttempts } from "../../../../services/webhook-delivery";
 import { deliveryDepsOf } from "../../../../services/webhook-endpoints";
 
 /** Shared with /api/postback-urls/{id}/recover. */
@@ -32,10 +32,13 @@ export function registerRecoverFor(app: Hono<AppEnv>, kind: EndpointKind, path: 
       if (!endpoint.enabled) throw new ApiError("CONFLICT", "The endpoint is disabled; enable it first");
       const deps = deliveryDepsOf(c);
       const reopened = await reopenFailedSince(db, endpoint.id, new Date(c.req.valid("json").since));
-      await Promise.all(
-        reopened.map((d) =>
-          enqueueAttempt(deps, { delivery_id: d.id, attempt: d.attempt_count, trigger: "recover" }, 0),
-        ),
+      // Up to 1,000 reopened: queued 100 to a sendBatch, not one send each.
+      await enqueueAttempts(
+        deps,
+        reopened.map((d) => ({
+          job: { delivery_id: d.id, attempt: d.attempt_count, trigger: "recover" as const },
+          delayMs: 0,
+        })),
       );
       const ids = reopened.map((d) => d.id);
       return c.json(

@@ -20,6 +20,7 @@ import type * as v from "valibot";
 import type { AppEnv } from "../../../../context";
 import { callerOf, requireAuth } from "../../../../middleware/jwt-auth";
 import { describe, validate } from "../../../../openapi/route";
+import { keyringOf } from "../../../../services/webhook-endpoints";
 
 /** Shared with /api/postback-urls/{id}/rotate. */
 export function registerRotateFor(
@@ -48,7 +49,7 @@ export function registerRotateFor(
       const db = c.get("db")();
       const endpoint = await getEndpointOrThrow(db, callerOf(c), kind, c.req.valid("param").id);
       const hours = c.req.valid("json").overlap_hours ?? DEFAULT_SECRET_OVERLAP_HOURS;
-      const issued = await rotateEndpointSecret(db, endpoint, hours * 3600);
+      const issued = await rotateEndpointSecret(db, endpoint, hours * 3600, await keyringOf(c));
       const view = kind === "webhook" ? toWebhookEndpoint(endpoint) : toPostbackUrl(endpoint);
       return c.json(
         successBody({ endpoint: view, ...issued }, "Secret rotated; store the new secret now"),

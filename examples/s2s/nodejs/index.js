@@ -1,8 +1,10 @@
 // AffTrack server-to-server example (Node.js 20+, no dependencies): reports a server-side click,
 // then a conversion (postback) attributed to it, signed with the seed's HMAC-SHA256 recipe.
+// The seed's version uses axios; Node 20's built-in fetch does the same here, so nothing needs
+// installing (`npm install` is not needed).
 //
 //   AFFTOK_API_KEY=ak_... AFFTOK_ADVERTISER_ID=adv_... AFFTOK_OFFER_ID=off_... \
-//   AFFTOK_TRACKING_CODE=... AFFTOK_BASE_URL=http://127.0.0.1:8788 node index.mjs
+//   AFFTOK_TRACKING_CODE=... AFFTOK_BASE_URL=http://127.0.0.1:8788 node index.js
 //
 // Prints one JSON line: {"click_id":...,"conversion_id":...,"transaction_id":...}.
 
@@ -28,11 +30,20 @@ function generateSignature(apiKey, advertiserId, timestamp, nonce) {
   return createHmac("sha256", apiKey).update(`${apiKey}|${advertiserId}|${timestamp}|${nonce}`).digest("hex");
 }
 
+/** Seconds a Retry-After asks for: delta-seconds or an HTTP date (RFC 9110); null if neither. */
+function retryAfterSeconds(value) {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, (at - Date.now()) / 1000);
+}
+
 /**
  * POSTs a signed body. Every attempt gets a fresh timestamp and nonce. Retries 429/503 (nothing was
  * written) and, when `keyed` (a transaction_id makes a repeat harmless), network errors too.
  */
 async function send(path, fields, { keyed }) {
+  let uncertain = false; // an earlier attempt may have been recorded (its answer was lost)
   for (let attempt = 0; ; attempt++) {
     const timestamp = Date.now();
     const nonce = randomBytes(16).toString("hex");
@@ -53,17 +64,19 @@ async function send(path, fields, { keyed }) {
       });
     } catch (err) {
       if (!keyed || attempt >= 3) throw err;
+      uncertain = true;
       await sleep(backoff(attempt));
       continue;
     }
     const json = await res.json().catch(() => ({}));
-    if ((res.status === 429 || res.status === 503) && attempt < 3) {
-      const retryAfter = Number(res.headers.get("retry-after"));
-      await sleep(Math.max(retryAfter * 1000 || 0, backoff(attempt)));
+    const retryAfter = retryAfterSeconds(res.headers.get("retry-after"));
+    if ((res.status === 429 || res.status === 503) && attempt < 3 && (retryAfter ?? 0) <= 60) {
+      await sleep(Math.max((retryAfter ?? 0) * 1000, backoff(attempt)));
       continue;
     }
-    // A retry answered "duplicate": an earlier attempt was recorded, its answer lost.
-    if (keyed && attempt > 0 && res.status === 409 && json.code === "DUPLICATE_TRANSACTION") {
+    // A retry after a lost answer told "duplicate": that attempt was recorded. After a 429/503
+    // (which write nothing) a 409 is a real duplicate, reported as an error below.
+    if (keyed && uncertain && res.status === 409 && json.code === "DUPLICATE_TRANSACTION") {
       return { already_recorded: true };
     }
     if (!json.success) throw new Error(`${path}: ${res.status} ${json.code}: ${json.error}`);
