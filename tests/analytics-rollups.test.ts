@@ -14,7 +14,7 @@ import {
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildNetwork, type Network } from "./management-helpers";
-import { type SharedTestStack, sharedStack } from "./support";
+import { conversionRowOn, type SharedTestStack, sharedStack } from "./support";
 
 let stack: SharedTestStack;
 let net: Network;
@@ -88,34 +88,17 @@ describe("rollups", () => {
       const id = newId("conv");
       const status = pick(r, ["pending", "approved", "rejected"] as const);
       const currency = i % 4 === 0 ? "EUR" : "USD";
-      await insertConversion(stack.db, {
-        id,
-        tenant_id: net.tenant_id,
-        advertiser_id: net.advertiser_id,
-        offer_id: net.offer_id,
-        transaction_id: `tx-${id}`,
-        click_id: click?.click_id ?? null,
-        publisher_id: click ? net.publisher_id : null,
-        tracking_code: click?.tracking_code ?? null,
-        click_verdict: click?.verdict ?? null,
-        reported_click_id: null,
-        attribution: click ? "click" : "no_click",
-        status,
-        amount: (10 + i * 0.0125).toFixed(4),
-        currency,
-        payout: (1 + i * 0.5).toFixed(4),
-        payout_currency: currency,
-        revenue_in_rollup: true,
-        payout_in_rollup: true,
-        source: "postback",
-        api_key_id: null,
-        user_id: null,
-        device_info: null,
-        custom_params: null,
-        metadata: null,
-        sdk_version: null,
-        sdk_platform: null,
-      });
+      await insertConversion(
+        stack.db,
+        conversionRowOn(net, click ?? null, {
+          id,
+          status,
+          amount: (10 + i * 0.0125).toFixed(4),
+          currency,
+          payout: (1 + i * 0.5).toFixed(4),
+          payout_currency: currency,
+        }),
+      );
       conversionIds.push(id);
     }
     // Status changes: approve the pending ones, then reverse every third approved one.

@@ -1,8 +1,8 @@
 // Shared by the end-to-end tests: the run's shared stacks (started once by the global setup and
 // reached over HTTP), fixtures, link signing and polling for rows written by the queue consumer.
 
-import { type ClickEvent, newClickId, signLinkToken } from "@afftrack/core";
-import type { Database } from "@afftrack/db";
+import { type ClickEvent, newClickId, newId, signLinkToken } from "@afftrack/core";
+import type { Database, NewConversion } from "@afftrack/db";
 import type { Kysely } from "kysely";
 import { inject } from "vitest";
 import { createFixture, type Fixture, type FixtureOptions, nodeDb } from "../packages/devstack/src/fixtures";
@@ -162,6 +162,47 @@ export function clickEvent(f: Fixture, overrides: Partial<ClickEvent> = {}): Cli
     sub5: null,
     referer: null,
     source: "redirect",
+    ...overrides,
+  };
+}
+
+/**
+ * A conversion row as the ingestion service writes it, for tests that seed conversions directly:
+ * attributed to `click` when given (else `no_click`), approved, 10.00 USD paying 1.00 USD.
+ */
+export function conversionRowOn(
+  owner: { tenant_id: string; advertiser_id: string; offer_id: string },
+  click: ClickEvent | null,
+  overrides: Partial<NewConversion> = {},
+): NewConversion {
+  const id = overrides.id ?? newId("conv");
+  return {
+    id,
+    tenant_id: owner.tenant_id,
+    advertiser_id: click?.advertiser_id ?? owner.advertiser_id,
+    offer_id: click?.offer_id ?? owner.offer_id,
+    transaction_id: `tx-${id}`,
+    click_id: click?.click_id ?? null,
+    publisher_id: click?.publisher_id ?? null,
+    tracking_code: click?.tracking_code ?? null,
+    click_verdict: click?.verdict ?? null,
+    reported_click_id: null,
+    attribution: click ? "click" : "no_click",
+    status: "approved",
+    amount: "10.0000",
+    currency: "USD",
+    payout: "1.0000",
+    payout_currency: "USD",
+    revenue_in_rollup: true,
+    payout_in_rollup: true,
+    source: "postback",
+    api_key_id: null,
+    user_id: null,
+    device_info: null,
+    custom_params: null,
+    metadata: null,
+    sdk_version: null,
+    sdk_platform: null,
     ...overrides,
   };
 }

@@ -6,7 +6,12 @@ import { type ClickEvent, newClickId, newId } from "@afftrack/core";
 import { insertClickBatch, insertConversion } from "@afftrack/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildNetwork, call, type Network } from "../../../../../../tests/management-helpers";
-import { type SharedTestStack, sharedStack, stackFetch } from "../../../../../../tests/support";
+import {
+  conversionRowOn,
+  type SharedTestStack,
+  sharedStack,
+  stackFetch,
+} from "../../../../../../tests/support";
 import { csvCell, EXPORT_PAGE } from "../../../services/csv-export";
 
 let stack: SharedTestStack;
@@ -65,34 +70,18 @@ beforeAll(async () => {
   await insertClickBatch(stack.db, [click(other, base + 5000)]);
   const c = clicks[1] as ClickEvent;
   const id = newId("conv");
-  await insertConversion(stack.db, {
-    id,
-    tenant_id: net.tenant_id,
-    advertiser_id: net.advertiser_id,
-    offer_id: net.offer_id,
-    transaction_id: "tx-export",
-    click_id: c.click_id,
-    publisher_id: c.publisher_id,
-    tracking_code: c.tracking_code,
-    click_verdict: "valid",
-    reported_click_id: null,
-    attribution: "click",
-    status: "approved",
-    amount: "99.9900",
-    currency: "EUR",
-    payout: "9.0000",
-    payout_currency: "EUR",
-    revenue_in_rollup: true,
-    payout_in_rollup: true,
-    source: "postback",
-    api_key_id: null,
-    user_id: null,
-    device_info: null,
-    custom_params: null,
-    metadata: null,
-    sdk_version: null,
-    sdk_platform: null,
-  });
+  await insertConversion(
+    stack.db,
+    conversionRowOn(net, c, {
+      id,
+      transaction_id: "tx-export",
+      click_verdict: "valid",
+      amount: "99.9900",
+      currency: "EUR",
+      payout: "9.0000",
+      payout_currency: "EUR",
+    }),
+  );
 }, 120_000);
 afterAll(() => stack.close());
 

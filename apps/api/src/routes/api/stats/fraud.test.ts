@@ -3,11 +3,11 @@
 // (conversion_too_fast / _slow), the clicks held for review and the unverified clicks — per kind,
 // per local day, scoped by role and network.
 
-import { type ClickEvent, newClickId, newId } from "@afftrack/core";
+import { type ClickEvent, newClickId } from "@afftrack/core";
 import { insertClickBatch, insertConversion } from "@afftrack/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildNetwork, call, type Network } from "../../../../../../tests/management-helpers";
-import { type SharedTestStack, sharedStack } from "../../../../../../tests/support";
+import { conversionRowOn, type SharedTestStack, sharedStack } from "../../../../../../tests/support";
 
 let stack: SharedTestStack;
 let net: Network;
@@ -42,39 +42,10 @@ function click(n: Network, at: string, extra: Partial<ClickEvent> = {}): ClickEv
 }
 
 async function conversionOn(c: ClickEvent, kind: string) {
-  const id = newId("conv");
-  await insertConversion(
-    stack.db,
-    {
-      id,
-      tenant_id: net.tenant_id,
-      advertiser_id: c.advertiser_id,
-      offer_id: c.offer_id,
-      transaction_id: `tx-${id}`,
-      click_id: c.click_id,
-      publisher_id: c.publisher_id,
-      tracking_code: c.tracking_code,
-      click_verdict: c.verdict,
-      reported_click_id: null,
-      attribution: "click",
-      status: "pending",
-      amount: "5.0000",
-      currency: "USD",
-      payout: "1.0000",
-      payout_currency: "USD",
-      revenue_in_rollup: true,
-      payout_in_rollup: true,
-      source: "postback",
-      api_key_id: null,
-      user_id: null,
-      device_info: null,
-      custom_params: null,
-      metadata: null,
-      sdk_version: null,
-      sdk_platform: null,
-    },
-    { conversionsPerClick: null, fraud: { kind, detail: { seconds: 2 } } },
-  );
+  await insertConversion(stack.db, conversionRowOn(net, c, { status: "pending", amount: "5.0000" }), {
+    conversionsPerClick: null,
+    fraud: { kind, detail: { seconds: 2 } },
+  });
 }
 
 beforeAll(async () => {

@@ -2,11 +2,11 @@
 // month boundaries, a 45-minute zone's hours, filters and exclusions, compare, role scoping for each
 // role and other networks, the network's time zone setting, refusals; and GET /api/stats/live.
 
-import { type ClickEvent, newClickId, newId } from "@afftrack/core";
+import { type ClickEvent, newClickId } from "@afftrack/core";
 import { insertClickBatch, insertConversion, queryStats } from "@afftrack/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildNetwork, call, type Network } from "../../../../../../tests/management-helpers";
-import { type SharedTestStack, sharedStack } from "../../../../../../tests/support";
+import { conversionRowOn, type SharedTestStack, sharedStack } from "../../../../../../tests/support";
 
 let stack: SharedTestStack;
 let net: Network;
@@ -49,35 +49,7 @@ async function conversion(
   amount: string,
   payout: string,
 ) {
-  const id = newId("conv");
-  await insertConversion(stack.db, {
-    id,
-    tenant_id: n.tenant_id,
-    advertiser_id: c.advertiser_id,
-    offer_id: c.offer_id,
-    transaction_id: `tx-${id}`,
-    click_id: c.click_id,
-    publisher_id: c.publisher_id,
-    tracking_code: c.tracking_code,
-    click_verdict: c.verdict,
-    reported_click_id: null,
-    attribution: "click",
-    status,
-    amount,
-    currency: "USD",
-    payout,
-    payout_currency: "USD",
-    revenue_in_rollup: true,
-    payout_in_rollup: true,
-    source: "postback",
-    api_key_id: null,
-    user_id: null,
-    device_info: null,
-    custom_params: null,
-    metadata: null,
-    sdk_version: null,
-    sdk_platform: null,
-  });
+  await insertConversion(stack.db, conversionRowOn(n, c, { status, amount, payout }));
 }
 
 const stats = (token: string, query: string) => call(stack, "GET", `/api/stats?${query}`, { token });
