@@ -13,7 +13,7 @@ import {
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildNetwork, type Network } from "./management-helpers";
-import { type SharedTestStack, sharedStack } from "./support";
+import { clickEvent, type SharedTestStack, sharedStack } from "./support";
 
 let stack: SharedTestStack;
 let net: Network;
@@ -25,29 +25,11 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 function click(at: string): ClickEvent {
-  return {
-    v: 1,
-    click_id: newClickId(Date.parse(at)),
-    created_at: Date.parse(at),
-    tenant_id: net.tenant_id,
-    tracking_code: "code_r",
-    offer_id: net.offer_id,
-    publisher_id: net.publisher_id,
-    advertiser_id: net.advertiser_id,
-    verdict: "valid",
-    country: "US",
-    device: null,
-    os: null,
-    browser: null,
-    ip_hash: null,
-    sub1: null,
-    sub2: null,
-    sub3: null,
-    sub4: null,
-    sub5: null,
-    referer: null,
-    source: "redirect",
-  };
+  const created_at = Date.parse(at);
+  return clickEvent(
+    { ...net, tracking_code: "code_r" },
+    { click_id: newClickId(created_at), created_at, device: null, os: null, browser: null },
+  );
 }
 
 describe("click retention", () => {

@@ -139,7 +139,10 @@ export function nextIp(): string {
 }
 
 /** A well-formed click event for a fixture's link, as the edge would queue it. */
-export function clickEvent(f: Fixture, overrides: Partial<ClickEvent> = {}): ClickEvent {
+export function clickEvent(
+  f: Pick<Fixture, "tenant_id" | "tracking_code" | "offer_id" | "publisher_id" | "advertiser_id">,
+  overrides: Partial<ClickEvent> = {},
+): ClickEvent {
   return {
     v: 1,
     click_id: newClickId(),

@@ -7,6 +7,7 @@ import { insertClickBatch, insertConversion } from "@afftrack/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildNetwork, call, type Network } from "../../../../../../tests/management-helpers";
 import {
+  clickEvent,
   conversionRowOn,
   type SharedTestStack,
   sharedStack,
@@ -21,30 +22,18 @@ let publisher2: string;
 const N = EXPORT_PAGE * 2 + 17;
 
 function click(n: Network, at: number, extra: Partial<ClickEvent> = {}): ClickEvent {
-  return {
-    v: 1,
-    click_id: newClickId(at),
-    created_at: at,
-    tenant_id: n.tenant_id,
-    tracking_code: "code_x",
-    offer_id: n.offer_id,
-    publisher_id: n.publisher_id,
-    advertiser_id: n.advertiser_id,
-    verdict: "valid",
-    country: "FR",
-    device: "mobile",
-    os: "iOS",
-    browser: "Safari",
-    ip_hash: null,
-    sub1: null,
-    sub2: null,
-    sub3: null,
-    sub4: null,
-    sub5: null,
-    referer: null,
-    source: "redirect",
-    ...extra,
-  };
+  return clickEvent(
+    { ...n, tracking_code: "code_x" },
+    {
+      click_id: newClickId(at),
+      created_at: at,
+      country: "FR",
+      device: "mobile",
+      os: "iOS",
+      browser: "Safari",
+      ...extra,
+    },
+  );
 }
 
 const base = Date.parse("2025-02-01T00:00:00Z");

@@ -3,11 +3,16 @@
 // (conversion_too_fast / _slow), the clicks held for review and the unverified clicks — per kind,
 // per local day, scoped by role and network.
 
-import { type ClickEvent, newClickId } from "@afftrack/core";
+import type { ClickEvent } from "@afftrack/core";
 import { insertClickBatch, insertConversion } from "@afftrack/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildNetwork, call, type Network } from "../../../../../../tests/management-helpers";
-import { conversionRowOn, type SharedTestStack, sharedStack } from "../../../../../../tests/support";
+import {
+  clickEvent,
+  conversionRowOn,
+  type SharedTestStack,
+  sharedStack,
+} from "../../../../../../tests/support";
 
 let stack: SharedTestStack;
 let net: Network;
@@ -15,30 +20,7 @@ let other: Network;
 let publisher2: string;
 
 function click(n: Network, at: string, extra: Partial<ClickEvent> = {}): ClickEvent {
-  return {
-    v: 1,
-    click_id: newClickId(),
-    created_at: Date.parse(at),
-    tenant_id: n.tenant_id,
-    tracking_code: "code_f",
-    offer_id: n.offer_id,
-    publisher_id: n.publisher_id,
-    advertiser_id: n.advertiser_id,
-    verdict: "valid",
-    country: "US",
-    device: "desktop",
-    os: "Windows",
-    browser: "Chrome",
-    ip_hash: null,
-    sub1: null,
-    sub2: null,
-    sub3: null,
-    sub4: null,
-    sub5: null,
-    referer: null,
-    source: "redirect",
-    ...extra,
-  };
+  return clickEvent({ ...n, tracking_code: "code_f" }, { created_at: Date.parse(at), ...extra });
 }
 
 async function conversionOn(c: ClickEvent, kind: string) {

@@ -2,11 +2,16 @@
 // month boundaries, a 45-minute zone's hours, filters and exclusions, compare, role scoping for each
 // role and other networks, the network's time zone setting, refusals; and GET /api/stats/live.
 
-import { type ClickEvent, newClickId } from "@afftrack/core";
+import type { ClickEvent } from "@afftrack/core";
 import { insertClickBatch, insertConversion, queryStats } from "@afftrack/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildNetwork, call, type Network } from "../../../../../../tests/management-helpers";
-import { conversionRowOn, type SharedTestStack, sharedStack } from "../../../../../../tests/support";
+import {
+  clickEvent,
+  conversionRowOn,
+  type SharedTestStack,
+  sharedStack,
+} from "../../../../../../tests/support";
 
 let stack: SharedTestStack;
 let net: Network;
@@ -16,30 +21,7 @@ let offer2: string;
 let advertiser2: string;
 
 function click(n: Network, at: string, extra: Partial<ClickEvent> = {}): ClickEvent {
-  return {
-    v: 1,
-    click_id: newClickId(),
-    created_at: Date.parse(at),
-    tenant_id: n.tenant_id,
-    tracking_code: "code_1",
-    offer_id: n.offer_id,
-    publisher_id: n.publisher_id,
-    advertiser_id: n.advertiser_id,
-    verdict: "valid",
-    country: "US",
-    device: "desktop",
-    os: "Windows",
-    browser: "Chrome",
-    ip_hash: null,
-    sub1: null,
-    sub2: null,
-    sub3: null,
-    sub4: null,
-    sub5: null,
-    referer: null,
-    source: "redirect",
-    ...extra,
-  };
+  return clickEvent({ ...n, tracking_code: "code_1" }, { created_at: Date.parse(at), ...extra });
 }
 
 async function conversion(
