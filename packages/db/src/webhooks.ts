@@ -26,7 +26,7 @@ import type { Database, WebhookEndpointsTable } from "./schema";
 import { type CallerScope, roleForbidden } from "./scope";
 
 export type EndpointKind = "webhook" | "postback";
-type EndpointRow = Selectable<WebhookEndpointsTable>;
+export type EndpointRow = Selectable<WebhookEndpointsTable>;
 
 const NOUN: Record<EndpointKind, string> = { webhook: "Webhook endpoint", postback: "Postback URL" };
 

@@ -6,66 +6,33 @@
 import {
   CreatedPostbackUrlSchema,
   CreatePostbackUrlBody,
-  ListEndpointsQuery,
   PostbackUrlSchema,
-  pageOf,
-  successBody,
+  UpdatePostbackUrlBody,
 } from "@afftrack/core";
-import { createEndpoint, listEndpoints, toPostbackUrl } from "@afftrack/db";
+import { toPostbackUrl } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../context";
-import { callerOf, requireAuth } from "../../../middleware/jwt-auth";
-import { describe, validate } from "../../../openapi/route";
-import { assertDestinationAllowed, keyringOf } from "../../../services/webhook-endpoints";
+import { type EndpointRoutes, registerEndpointCollection } from "../endpoint-routes";
+
+export const POSTBACK_URL_ROUTES: EndpointRoutes = {
+  kind: "postback",
+  path: "/api/postback-urls",
+  tag: "Postback URLs",
+  noun: "postback URL",
+  roles: ["network_admin", "publisher"],
+  item: PostbackUrlSchema,
+  created: CreatedPostbackUrlSchema,
+  createBody: CreatePostbackUrlBody,
+  updateBody: UpdatePostbackUrlBody,
+  toWire: toPostbackUrl,
+  describe: {
+    create:
+      "Macros: {click_id} {transaction_id} {conversion_id} {sub1}–{sub5} {payout} {currency} {status} " +
+      "{offer_id} {event_name} {timestamp} {signature}; `{signature}` is the hex HMAC-SHA256, keyed by " +
+      "`secret`, of `{conversion_id}.{transaction_id}.{status}.{payout}.{currency}.{timestamp}`.",
+  },
+};
 
 export function registerPostbackUrls(app: Hono<AppEnv>): void {
-  app.post(
-    "/api/postback-urls",
-    describe({
-      tag: "Postback URLs",
-      summary: "Register a postback URL",
-      description:
-        "Macros: {click_id} {transaction_id} {conversion_id} {sub1}–{sub5} {payout} {currency} {status} " +
-        "{offer_id} {event_name} {timestamp} {signature}; `{signature}` is the hex HMAC-SHA256, keyed by " +
-        "`secret`, of `{conversion_id}.{transaction_id}.{status}.{payout}.{currency}.{timestamp}`.",
-      auth: "jwt",
-      status: 201,
-      response: CreatedPostbackUrlSchema,
-      errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"],
-    }),
-    requireAuth("network_admin", "publisher"),
-    validate("json", CreatePostbackUrlBody),
-    async (c) => {
-      const input = c.req.valid("json");
-      assertDestinationAllowed(c, input.url);
-      const { row, secret } = await createEndpoint(
-        c.get("db")(),
-        callerOf(c),
-        "postback",
-        input,
-        await keyringOf(c),
-      );
-      return c.json(
-        successBody({ ...toPostbackUrl(row), secret }, "Postback URL created; store the secret now"),
-        201,
-      );
-    },
-  );
-
-  app.get(
-    "/api/postback-urls",
-    describe({
-      tag: "Postback URLs",
-      summary: "List postback URLs",
-      auth: "jwt",
-      response: pageOf(PostbackUrlSchema),
-      errors: ["UNAUTHORIZED", "FORBIDDEN"],
-    }),
-    requireAuth("network_admin", "publisher"),
-    validate("query", ListEndpointsQuery),
-    async (c) => {
-      const page = await listEndpoints(c.get("db")(), callerOf(c), "postback", c.req.valid("query"));
-      return c.json(successBody({ ...page, items: page.items.map(toPostbackUrl) }));
-    },
-  );
+  registerEndpointCollection(app, POSTBACK_URL_ROUTES);
 }
