@@ -1,6 +1,7 @@
 // Rollups (007-analytics) equal a recount of the raw rows after a mixed workload: valid, fraud and
 // bot clicks with repeat visitors, batches delivered again (whole and overlapping), conversions of
-// every status on those clicks and status changes (approve, reject, reversal). The writers under
+// every status on those clicks, conversions recorded before their click is written, and status
+// changes (approve, reject, reversal). The writers under
 // test are the real ones (the consumer's batch statement, the conversion insert and status change).
 
 import { type ClickEvent, newClickId, newId, type StatsQueryInput, type Verdict } from "@afftrack/core";
@@ -73,12 +74,15 @@ describe("rollups", () => {
       referer: null,
       source: "redirect",
     }));
+    // The last 8 clicks are still queued when their conversions arrive (written further down).
+    const early = clicks.slice(0, 392);
+    const late = clicks.slice(392);
     // Batches of 50, each delivered, then every second one again, then overlapping halves.
-    for (let i = 0; i < clicks.length; i += 50) await insertClickBatch(stack.db, clicks.slice(i, i + 50));
-    for (let i = 0; i < clicks.length; i += 100) await insertClickBatch(stack.db, clicks.slice(i, i + 50));
+    for (let i = 0; i < early.length; i += 50) await insertClickBatch(stack.db, early.slice(i, i + 50));
+    for (let i = 0; i < early.length; i += 100) await insertClickBatch(stack.db, early.slice(i, i + 50));
     await Promise.all([
-      insertClickBatch(stack.db, clicks.slice(25, 225)),
-      insertClickBatch(stack.db, clicks.slice(175, 400)),
+      insertClickBatch(stack.db, early.slice(25, 225)),
+      insertClickBatch(stack.db, early.slice(175, 392)),
     ]);
 
     // Conversions on 60 of the clicks (and 5 unattributed), in three statuses and two currencies.
@@ -101,6 +105,26 @@ describe("rollups", () => {
       );
       conversionIds.push(id);
     }
+    // Conversions recorded before their click is written (counted without the click's dimensions),
+    // then the clicks land (delivered twice): the counters move onto the clicks' dimensions once.
+    for (const [i, click] of late.entries()) {
+      const id = newId("conv");
+      await insertConversion(
+        stack.db,
+        conversionRowOn(net, click, {
+          id,
+          status: i % 2 === 0 ? "pending" : "approved",
+          amount: (20 + i).toFixed(4),
+          currency: "USD",
+          payout: (2 + i).toFixed(4),
+          payout_currency: "USD",
+        }),
+      );
+      conversionIds.push(id);
+    }
+    await insertClickBatch(stack.db, late);
+    await insertClickBatch(stack.db, late);
+
     // Status changes: approve the pending ones, then reverse every third approved one.
     const rows = await stack.db
       .selectFrom("conversions")
@@ -184,25 +208,50 @@ describe("rollups", () => {
     // verdicts folded into columns; after a zone change (Kathmandu, +05:45) it is rebuilt to match.
     await expectDailyTierMatches("Africa/Lagos");
     const days = await sql<{ day: string }>`
-      SELECT DISTINCT to_char(day, 'YYYY-MM-DD') AS day FROM stats_day_country WHERE tenant_id = ${net.tenant_id}
+      SELECT DISTINCT to_char(day, 'YYYY-MM-DD') AS day FROM stats_day WHERE dim = 1 AND tenant_id = ${net.tenant_id}
         AND day < '2026-01-01'
       ORDER BY 1`.execute(stack.db);
     expect(days.rows.map((d) => d.day)).toEqual(["2025-06-30", "2025-07-01"]);
     await updateNetworkTimezone(stack.db, net.tenant_id, "Asia/Kathmandu");
     await expectDailyTierMatches("Asia/Kathmandu");
     const after = await sql<{ day: string }>`
-      SELECT DISTINCT to_char(day, 'YYYY-MM-DD') AS day FROM stats_day_country WHERE tenant_id = ${net.tenant_id}
+      SELECT DISTINCT to_char(day, 'YYYY-MM-DD') AS day FROM stats_day WHERE dim = 1 AND tenant_id = ${net.tenant_id}
         AND day < '2026-01-01'
       ORDER BY 1`.execute(stack.db);
     expect(after.rows.map((d) => d.day)).toEqual(["2025-07-01"]);
+
+    // The network totals: stats_q summed per bucket and currency pair, verdicts folded.
+    const totals = await sql<Record<string, unknown>>`
+      SELECT bucket, currency, payout_currency, clicks, unique_clicks, valid_clicks, fraud_clicks, bot_clicks,
+        bot_unique_clicks, pending_conversions, approved_conversions, rejected_conversions, revenue::text, payout::text
+      FROM stats_total WHERE tenant_id = ${net.tenant_id}
+        AND (clicks <> 0 OR pending_conversions <> 0 OR approved_conversions <> 0 OR rejected_conversions <> 0)
+      ORDER BY 1, 2, 3`.execute(stack.db);
+    const totalsRecount = await sql<Record<string, unknown>>`
+      SELECT bucket, currency, payout_currency, sum(clicks)::int AS clicks, sum(unique_clicks)::int AS unique_clicks,
+        coalesce(sum(clicks) FILTER (WHERE verdict IN ('valid', 'legacy')), 0)::int AS valid_clicks,
+        coalesce(sum(clicks) FILTER (WHERE verdict IN ('expired', 'replay', 'invalid_signature', 'geo_blocked',
+          'datacenter', 'frequency_cap')), 0)::int AS fraud_clicks,
+        coalesce(sum(clicks) FILTER (WHERE verdict = 'bot'), 0)::int AS bot_clicks,
+        coalesce(sum(unique_clicks) FILTER (WHERE verdict = 'bot'), 0)::int AS bot_unique_clicks,
+        sum(pending_conversions)::int AS pending_conversions, sum(approved_conversions)::int AS approved_conversions,
+        sum(rejected_conversions)::int AS rejected_conversions, sum(revenue)::text AS revenue, sum(payout)::text AS payout
+      FROM stats_q WHERE tenant_id = ${net.tenant_id}
+      GROUP BY 1, 2, 3
+      HAVING sum(clicks) <> 0 OR sum(pending_conversions) <> 0 OR sum(approved_conversions) <> 0
+        OR sum(rejected_conversions) <> 0
+      ORDER BY 1, 2, 3`.execute(stack.db);
+    expect(totalsRecount.rows.length).toBeGreaterThan(10);
+    expect(totals.rows).toEqual(totalsRecount.rows);
 
     // The live per-minute counters hold the same click total.
     const live = await sql<{ n: number }>`
       SELECT sum(clicks)::int AS n FROM stats_live WHERE tenant_id = ${net.tenant_id}`.execute(stack.db);
     expect(live.rows[0]?.n).toBe(400);
 
-    // GET /api/stats answers the same from the daily tier as from stats_q alone, for the common
-    // queries and every role (the daily tier reads whole days; the range's edges come from stats_q).
+    // GET /api/stats answers the same from the daily tier and the network totals as from stats_q
+    // alone, for the common queries and every role (the daily tier reads whole days; the range's
+    // edges come from stats_q, or stats_total when no dimension is needed).
     const admin = {
       tenant_id: net.tenant_id,
       role: "network_admin" as const,
@@ -233,6 +282,22 @@ describe("rollups", () => {
       [pub, q({ from: "2025-06-30", to: "2025-07-01", group_by: ["day", "offer"] })],
       [admin, q({ interval: "mtd", compare: "previous_period" })],
       [admin, q({ interval: "7d", group_by: ["day"] })],
+      // Network totals (stats_total): no dimension, another zone or hours.
+      [admin, q({ from: "2025-06-30T23:00:00Z", to: "2025-07-01T01:30:00Z", group_by: ["hour"] })],
+      [
+        admin,
+        q({ interval: "7d", group_by: ["day"], timezone: "America/New_York", compare: "previous_period" }),
+      ],
+      [
+        admin,
+        q({
+          from: "2025-06-30",
+          to: "2025-07-01",
+          group_by: ["day"],
+          timezone: "Australia/Adelaide",
+          include_bots: true,
+        }),
+      ],
     ];
     const now = new Date("2025-07-01T02:10:00Z");
     for (const [caller, query] of cases) {
@@ -249,23 +314,23 @@ function VERDICT_BOTS(clicks: ClickEvent[]): number {
   return clicks.filter((c) => c.verdict === "bot").length;
 }
 
-/** Each daily table equals stats_q summed per local day of `zone` over its keys (non-zero rows). */
+/** Each dimension of the daily tier (stats_day) equals stats_q summed per local day of `zone` over its keys (non-zero rows). */
 async function expectDailyTierMatches(zone: string): Promise<void> {
-  const tables: [string, string[]][] = [
-    ["stats_day_country", ["country"]],
-    ["stats_day_offer", ["offer_id", "advertiser_id"]],
-    ["stats_day_publisher", ["publisher_id"]],
-    ["stats_day_offer_publisher", ["offer_id", "publisher_id", "advertiser_id"]],
+  const tables: [number, string[]][] = [
+    [1, ["country"]],
+    [2, ["offer_id", "advertiser_id"]],
+    [3, ["publisher_id"]],
+    [4, ["offer_id", "publisher_id", "advertiser_id"]],
   ];
   const counted = "('valid', 'legacy')";
   const fraud = "('expired', 'replay', 'invalid_signature', 'geo_blocked', 'datacenter', 'frequency_cap')";
-  for (const [table, keys] of tables) {
+  for (const [dim, keys] of tables) {
     const k = keys.join(", ");
     const measures = `clicks, unique_clicks, valid_clicks, fraud_clicks, bot_clicks, bot_unique_clicks,
       pending_conversions, approved_conversions, rejected_conversions, revenue::text, payout::text`;
     const tier = await sql<Record<string, unknown>>`
       SELECT to_char(day, 'YYYY-MM-DD') AS day, ${sql.raw(k)}, currency, payout_currency, ${sql.raw(measures)}
-      FROM ${sql.table(table)} WHERE tenant_id = ${net.tenant_id}
+      FROM stats_day WHERE tenant_id = ${net.tenant_id} AND dim = ${dim}
         AND (clicks <> 0 OR pending_conversions <> 0 OR approved_conversions <> 0 OR rejected_conversions <> 0)
       ORDER BY 1, ${sql.raw(k)}, currency, payout_currency`.execute(stack.db);
     const recount = await sql<Record<string, unknown>>`

@@ -302,7 +302,7 @@ describe("hostile requests against the management and ingestion routes", () => {
 });
 
 describe("hostile bodies past the ingestion API's key and signature checks", () => {
-  const INGESTION = /^\/api\/(sdk\/|postback$|conversions\/)/;
+  const INGESTION = /^\/api\/(sdk\/|postback$|conversions\/status$)/;
 
   it("reach validation (a real key, v2-signed) and are refused there: never a 5xx, nothing written", async () => {
     const routes = routeTable().filter((r) => r.method === "POST" && INGESTION.test(r.path));

@@ -45,7 +45,7 @@ export function cpuSnapshot(stackPid: number | undefined): Map<CpuKind, number> 
       p.comm !== "workerd"
     )
       add("stack node", p.ticks);
-    else if (pid === String(process.pid)) add("load generator", p.ticks);
+    else if (pid === String(process.pid) || p.comm === "wrk") add("load generator", p.ticks);
   }
   return out;
 }
@@ -60,4 +60,17 @@ export function cpuPerRequest(before: Map<CpuKind, number>, after: Map<CpuKind, 
 export function formatCpu(rows: [CpuKind, number][]): string {
   const total = rows.reduce((s, [, ms]) => s + ms, 0);
   return `${rows.map(([k, ms]) => `${k} ${ms.toFixed(2)}`).join(", ")}; total ${total.toFixed(2)} ms`;
+}
+
+/** CPU ms the whole machine spent busy (all processes, all cores) so far, from /proc/stat. */
+export function machineBusyMs(): number {
+  try {
+    const [, ...fields] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/);
+    const ticks = fields.map(Number);
+    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
+    const busy = ticks.slice(0, 8).reduce((s, t, i) => (i === 3 || i === 4 ? s : s + t), 0);
+    return busy * TICK_MS;
+  } catch {
+    return 0;
+  }
 }

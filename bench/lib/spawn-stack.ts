@@ -12,6 +12,8 @@ export interface StackProcess {
   databaseUrl: string;
   /** The stack's Neon SQL-over-HTTP endpoint (`.../sql`). */
   neonHttpUrl: string;
+  /** The stack's Upstash REST gateway (its local `/__stats` counts round trips). */
+  redisRestUrl: string;
   /** Process id of the stack's Node process (for CPU accounting). */
   pid: number;
   /** True when the workers reach Postgres through PgBouncer. */
@@ -32,7 +34,13 @@ export async function spawnStack(opts: {
   const lines = createInterface({ input: child.stdout! });
   const ready = await new Promise<Omit<StackProcess, "stop" | "pid">>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`stack process exited with ${code}`)));
-    lines.once("line", (line) => resolve(JSON.parse(line)));
+    // The first JSON line (a verbose stack logs before it; later lines are read and dropped).
+    const onLine = (line: string) => {
+      if (!line.startsWith('{"edgeUrl"')) return;
+      lines.off("line", onLine);
+      resolve(JSON.parse(line));
+    };
+    lines.on("line", onLine);
   });
   return {
     ...ready,

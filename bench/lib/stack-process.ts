@@ -12,7 +12,7 @@ const db = nodeDb(stack.databaseUrl);
 const fixture = await createFixture(db, opts.fixture ?? {});
 await db.destroy();
 process.stdout.write(
-  `${JSON.stringify({ edgeUrl: stack.edgeUrl, apiUrl: stack.apiUrl, databaseUrl: stack.databaseUrl, neonHttpUrl: stack.neonHttpUrl, pooled: stack.pooled, fixture })}\n`,
+  `${JSON.stringify({ edgeUrl: stack.edgeUrl, apiUrl: stack.apiUrl, databaseUrl: stack.databaseUrl, neonHttpUrl: stack.neonHttpUrl, redisRestUrl: stack.redisRestUrl, pooled: stack.pooled, fixture })}\n`,
 );
 const stop = async () => {
   await stack.close();

@@ -9,11 +9,12 @@
 //   pnpm exec tsx bench/postback/run.ts     (DURATION=10 CONNECTIONS=32 COUNT=50000 to change)
 
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { newId } from "@afftrack/core";
 import { createDb, insertConversion, type NewConversion } from "@afftrack/db";
 import autocannon from "autocannon";
 import { nodeDb } from "../../packages/devstack/src/fixtures";
-import { cpuPerRequest, cpuSnapshot, formatCpu } from "../lib/cpu";
+import { cpuPerRequest, cpuSnapshot, formatCpu, machineBusyMs } from "../lib/cpu";
 import { seedSignatureFields } from "../lib/signing";
 import { spawnStack } from "../lib/spawn-stack";
 import { fmt, withTempDatabase } from "../lib/temp-database";
@@ -112,9 +113,25 @@ await withTempDatabase(async (databaseUrl) => {
     const warm = await firePostbacks(stack.apiUrl, postback, { duration: 30, amount: 300 });
 
     progress("max load");
+    // Round trips the workers made to the Upstash gateway and to the Neon SQL-over-HTTP endpoint.
+    const trips = async () => {
+      const count = async (url: string) =>
+        ((await (await fetch(url)).json()) as { requests: number }).requests;
+      const neon = new URL(stack.neonHttpUrl);
+      neon.pathname = "/__stats";
+      return { redis: await count(`${stack.redisRestUrl}/__stats`), sql: await count(neon.href) };
+    };
+    const tripsBefore = await trips();
+    const fullStarted = new Date();
     const cpuBefore = cpuSnapshot(stack.pid);
+    const machineBefore = machineBusyMs();
+    const fullT0 = Date.now();
     const full = await firePostbacks(stack.apiUrl, postback, { duration: DURATION, amount: COUNT });
     const cpu = cpuPerRequest(cpuBefore, cpuSnapshot(stack.pid), full.ok);
+    const machineMs = machineBusyMs() - machineBefore;
+    const fullSeconds = (Date.now() - fullT0) / 1000;
+    const fullEnded = new Date();
+    const tripsAfter = await trips();
     const halfRate = Math.max(1, Math.floor(full.rps / 2));
     progress(`half load: ${halfRate}/s`);
     const half = await firePostbacks(stack.apiUrl, postback, {
@@ -132,6 +149,18 @@ await withTempDatabase(async (databaseUrl) => {
           .executeTakeFirstOrThrow()
       ).n,
     );
+
+    // Conversions written by one statement share its now(): rows per created_at = batch size.
+    const batches = await db
+      .selectFrom("conversions")
+      .select((eb) => [
+        eb.fn.countAll<string>().as("rows"),
+        eb.fn.count<string>("created_at").distinct().as("statements"),
+      ])
+      .where("transaction_id", "like", `txn_${runTag}_%`)
+      .where("created_at", ">=", fullStarted)
+      .where("created_at", "<=", fullEnded)
+      .executeTakeFirstOrThrow();
 
     progress("bare inserts");
     // Bare inserts of the same statement through the same path: Neon's HTTP driver, same endpoint.
@@ -192,6 +221,18 @@ await withTempDatabase(async (databaseUrl) => {
     console.log(`bare insert (same SQL, Neon HTTP driver, same endpoint):  ${fmt(bare.rate)} /s`);
     console.log(`ratio postbacks / bare insert:                 ${fmt(full.rps / bare.rate, 2)}`);
     console.log(`CPU ms per postback at max load, by process:   ${formatCpu(cpu)}`);
+    // What else ran meanwhile: the machine is shared, and the stack's processes are only part of it.
+    const stackMs = cpu.reduce((sum, [, ms]) => sum + ms, 0) * Math.max(1, full.ok);
+    console.log(
+      `machine CPU busy at max load: ${fmt(machineMs / 1000 / fullSeconds, 2)} cores (${availableParallelism()} cores); ` +
+        `other processes: ${fmt(Math.max(0, machineMs - stackMs) / 1000 / DURATION, 2)} cores`,
+    );
+    const perPostback = (n: number) => fmt(n / Math.max(1, full.ok), 3);
+    console.log(
+      `round trips per postback at max load: Redis ${perPostback(tripsAfter.redis - tripsBefore.redis)}, ` +
+        `SQL over HTTP ${perPostback(tripsAfter.sql - tripsBefore.sql)} (webhook consumer's included); ` +
+        `conversions per insert statement: ${fmt(Number(batches.rows) / Math.max(1, Number(batches.statements)), 1)}`,
+    );
     console.log(`goal: >= 1,000 postbacks/s; p99 < 50 ms at half load`);
     console.log(
       `exactly once: ${warm.ok + full.ok + half.ok} postbacks answered 200 (warm-up included), ${rows} postback rows` +

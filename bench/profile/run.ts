@@ -3,6 +3,7 @@
 // where a benchmark's time goes; it measures nothing by itself.
 //
 //   pnpm exec tsx bench/profile/run.ts postback     (or: redirect)   SECONDS=8 PROFILE_WORKER=api
+//   LINKS=replay (redirect: one signed link replayed instead of fresh ones)
 
 import autocannon from "autocannon";
 import WebSocket from "ws";
@@ -69,7 +70,9 @@ await withTempDatabase(async (databaseUrl) => {
         signature,
       });
     };
-    const signed = () => signedLinkPath(f);
+    // LINKS=replay: one signed link replayed (its first use counts, the rest are recorded as replays).
+    const replayed = signedLinkPath(f);
+    const signed = () => (process.env.LINKS === "replay" ? replayed : signedLinkPath(f));
     const fire = (seconds: number) =>
       target === "postback"
         ? autocannon({
@@ -122,6 +125,33 @@ await withTempDatabase(async (databaseUrl) => {
     console.log(`${target}: ${(result.requests.total / SECONDS).toFixed(0)} req/s; ${total} samples`);
     for (const [k, v] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
       console.log(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+    }
+    // Inclusive time (self + callees; each function counted once per stack), for "what does the
+    // whole of X cost": the request handler vs queue consumers, say. INCLUSIVE=0 to skip.
+    if (process.env.INCLUSIVE !== "0") {
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      const inclusive = new Map<string, number>();
+      const walk = (id: number, onStack: Set<string>): number => {
+        const n = byId.get(id);
+        if (!n) return 0;
+        const where = n.callFrame.url.split("/").slice(-1)[0] || "(native)";
+        const key = `${n.callFrame.functionName || "(anon)"} ${where}:${n.callFrame.lineNumber + 1}`;
+        const fresh = !onStack.has(key);
+        if (fresh) onStack.add(key);
+        let hits = n.hitCount ?? 0;
+        for (const child of n.children ?? []) hits += walk(child, onStack);
+        if (fresh) {
+          onStack.delete(key);
+          inclusive.set(key, (inclusive.get(key) ?? 0) + hits);
+        }
+        return hits;
+      };
+      const root = profile.nodes[0];
+      if (root) walk(root.id, new Set());
+      console.log("\ninclusive (self + callees):");
+      for (const [k, v] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+        console.log(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+      }
     }
   } finally {
     await db.destroy();

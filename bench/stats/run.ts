@@ -3,20 +3,25 @@
 // and the peak memory of a streamed CSV export.
 //
 // Data: one network (time zone America/New_York) with 20 advertisers, OFFERS offers and PUBLISHERS
-// publishers, LINKS tracking links (skewed: a few links carry most traffic), CLICKS clicks spread
-// evenly over the last 90 days (85 % valid, 5 % duplicate, 3 % bot, 7 % fraud verdicts; 12
-// countries, 3 devices, 4 OSes, 4 browsers, 20 sub1 values; visitors repeat so unique < gross), and
-// CONVERSIONS conversions on every (CLICKS / CONVERSIONS)-th click (70 % approved, 20 % pending, 10 %
-// rejected; USD and EUR).
+// publishers, LINKS tracking links and CLICKS clicks over the last 90 days drawn from a skewed
+// traffic model (see TRAFFIC below: Zipf-like links, countries and sub1, realistic devices/OS/
+// browsers, 85 % valid), and CONVERSIONS conversions on every (CLICKS / CONVERSIONS)-th click (70 %
+// approved, 20 % pending, 10 % rejected; USD and EUR).
 // Loaded with INSERT … SELECT generate_series straight into the partitioned clicks and conversions
-// tables (no API, no writer statement), then every rollup tier is built set-based: one INSERT …
-// SELECT … GROUP BY per table (stats_q from clicks and conversions, the daily tier from stats_q,
-// stats_live from the last two hours, click_uniques for the days retention keeps). A SAMPLE network
-// (Asia/Kathmandu) is loaded the same way, built set-based with the rest, then rebuilt through the
-// writers' own statements (backfillClickRollups, conversionRollupRows): both must be equal.
+// tables (no API, no writer statement; the clicks' indexes are built once afterwards), then every
+// rollup tier is built set-based: stats_q one UTC day per statement (two at a time), its key built
+// once afterwards, the network totals and the daily tier from stats_q (the latter in slices of local days), stats_live from the last
+// two hours, click_uniques for the days retention keeps. Heavy statements run with a large
+// work_mem/maintenance_work_mem for their transaction. A SAMPLE network (Asia/Kathmandu) is loaded
+// the same way, built set-based with the rest, then rebuilt through the writers' own statements
+// (backfillClickRollups, conversionRollupRows): both must be equal.
 //
+// LOAD_ONLY=1 stops after the load; KEEP_DB=<file> keeps the database and writes its URL there;
+// STATS_BENCH_DB=<url> times a database loaded earlier (load under a shared lock, time under an
+// exclusive one). PARTS=queries,ingest,export picks what to time.
 //   pnpm bench:stats            (CLICKS=10000000 CONVERSIONS=200000 RUNS=30 INGEST_SECONDS=8 to change)
 
+import os from "node:os";
 import {
   type ClickEvent,
   COUNTED_VERDICTS,
@@ -29,25 +34,28 @@ import {
   backfillClickRollups,
   type CallerScope,
   conversionRollupRows,
+  type Database,
   ensureClickPartition,
   insertClickBatch,
   queryStats,
   rebuildDailyTier,
+  rebuildTotals,
 } from "@afftrack/db";
 import { type Kysely, sql } from "kysely";
 import { nodeDb } from "../../packages/devstack/src/fixtures";
 import { spawnStack } from "../lib/spawn-stack";
 import { fmt, withTempDatabase } from "../lib/temp-database";
+import { COUNTRY_LIST, drawClick, LINKS, OFFERS, PUBLISHERS } from "./traffic";
 
 const CLICKS = Number(process.env.CLICKS ?? 10_000_000);
 const CONVERSIONS = Number(process.env.CONVERSIONS ?? Math.round(CLICKS / 50));
-const OFFERS = 300;
-const PUBLISHERS = 300;
-const LINKS = 1500;
 const DAYS = 90;
 const RUNS = Number(process.env.RUNS ?? 30);
 const INGEST_SECONDS = Number(process.env.INGEST_SECONDS ?? 8);
 const EXPORT_ROWS = Number(process.env.EXPORT_ROWS ?? 200_000);
+// Clicks per consumer statement: 100 = one full queue message (MAX_CLICKS_PER_MESSAGE); under load the
+// consumer takes up to 20 messages (max_batch_size) in one statement. A comma list measures each.
+const INGEST_BATCHES = (process.env.INGEST_BATCH ?? "100").split(",").map(Number);
 
 const progress = (msg: string) => process.stderr.write(`[bench/stats] ${msg}\n`);
 
@@ -55,8 +63,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
 
-async function time(runs: number, op: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
-  for (let i = 0; i < 3; i++) await op();
+async function time(
+  runs: number,
+  op: () => Promise<unknown>,
+  warmup = 3,
+): Promise<{ p50: number; p95: number }> {
+  for (let i = 0; i < warmup; i++) await op();
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
@@ -96,34 +108,67 @@ async function treeRssKb(pid: number): Promise<number> {
   return total;
 }
 
-const DAILY = ["stats_day_country", "stats_day_offer", "stats_day_publisher", "stats_day_offer_publisher"];
+const SAMPLE_TABLES = ["stats_q", "stats_total", "stats_day"];
 
-/** `count` clicks for `tenant`, ids and links prefixed with `prefix`. */
+/** Runs `fn` in a transaction with bulk-load settings (sorts and hashes in memory, parallel index builds). */
+async function bulk<T>(db: Kysely<never>, fn: (tx: Kysely<never>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (tx) => {
+    await sql`SET LOCAL work_mem = '256MB'`.execute(tx);
+    await sql`SET LOCAL maintenance_work_mem = '1GB'`.execute(tx);
+    await sql`SET LOCAL max_parallel_maintenance_workers = 2`.execute(tx);
+    await sql`SET LOCAL synchronous_commit = off`.execute(tx);
+    return fn(tx);
+  });
+}
+
+/** Runs the tasks `width` at a time. */
+async function parallel(tasks: (() => Promise<unknown>)[], width = 2): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < tasks.length) await (tasks[next++] as () => Promise<unknown>)();
+    }),
+  );
+}
+
+/** `count` clicks for `tenant` drawn from the traffic model, ids and links prefixed with `prefix`, in time order. */
 async function loadClicks(db: Kysely<never>, tenant: string, prefix: string, count: number, start: Date) {
-  const chunk = 500_000;
+  const chunk = 1_000_000;
+  const countries = sql.val(COUNTRY_LIST);
+  const tasks: (() => Promise<unknown>)[] = [];
+  let done = 0;
   for (let a = 0; a < count; a += chunk) {
     const b = Math.min(count, a + chunk) - 1;
-    await sql`
+    tasks.push(async () => {
+      await bulk(db, (tx) =>
+        sql`
       INSERT INTO clicks (click_id, tenant_id, tracking_code, offer_id, publisher_id, advertiser_id, created_at,
         verdict, source, country, device, os, browser, ip_hash, sub1)
       SELECT ${`${prefix}c`} || g, ${tenant}, ${`${prefix}l`} || x.l, 'off_b' || (x.l % ${OFFERS}),
         'pub_b' || ((x.l * 7) % ${PUBLISHERS}), 'adv_b' || ((x.l % ${OFFERS}) % 20),
         ${start.toISOString()}::timestamptz + (g::float8 / ${count}) * interval '${sql.raw(String(DAYS))} days',
-        CASE WHEN x.r < 0.85 THEN 'valid' WHEN x.r < 0.90 THEN 'duplicate' WHEN x.r < 0.93 THEN 'bot'
-          WHEN x.r < 0.96 THEN 'expired' WHEN x.r < 0.98 THEN 'replay' ELSE 'geo_blocked' END,
+        CASE WHEN x.v < 0.85 THEN 'valid' WHEN x.v < 0.90 THEN 'duplicate' WHEN x.v < 0.93 THEN 'bot'
+          WHEN x.v < 0.96 THEN 'expired' WHEN x.v < 0.98 THEN 'replay' ELSE 'geo_blocked' END,
         'redirect',
-        (ARRAY['US','US','US','GB','DE','FR','IN','BR','CA','AU','NP','JP'])[1 + (x.r2 * 12)::int % 12],
-        (ARRAY['desktop','mobile','tablet'])[1 + (x.r3 * 3)::int % 3],
-        (ARRAY['Windows','Android','iOS','macOS'])[1 + (x.r2 * 97)::int % 4],
-        (ARRAY['Chrome','Safari','Firefox','Edge'])[1 + (x.r3 * 89)::int % 4],
-        'v' || ((x.r4 * ${Math.max(1, Math.round(count / 3))})::bigint),
-        'sub' || ((x.r4 * 20)::int)
+        (${countries}::text[])[1 + least(${COUNTRY_LIST.length - 1}, floor(power(${COUNTRY_LIST.length}, x.c))::int - 1)],
+        CASE WHEN x.d < 0.6 THEN 'mobile' WHEN x.d < 0.95 THEN 'desktop' ELSE 'tablet' END,
+        CASE WHEN x.d < 0.6 THEN CASE WHEN x.o < 0.7 THEN 'Android' ELSE 'iOS' END
+          WHEN x.d < 0.95 THEN CASE WHEN x.o < 0.75 THEN 'Windows' WHEN x.o < 0.95 THEN 'macOS' ELSE 'Linux' END
+          ELSE CASE WHEN x.o < 0.6 THEN 'iOS' ELSE 'Android' END END,
+        CASE WHEN x.b < 0.64 THEN 'Chrome' WHEN x.b < 0.84 THEN 'Safari' WHEN x.b < 0.91 THEN 'Edge'
+          WHEN x.b < 0.96 THEN 'Firefox' ELSE 'Samsung Internet' END,
+        'v' || floor(x.w * ${Math.max(1, Math.round(count / 3))})::bigint,
+        CASE WHEN x.s < 0.3 THEN NULL ELSE 'sub' || least(199, floor(power(200, x.s2))::int - 1) END
       FROM generate_series(${a}::bigint, ${b}::bigint) g,
-        LATERAL (SELECT floor(${LINKS} * power(random() + g * 0, 2))::int AS l, random() AS r, random() AS r2,
-          random() AS r3, random() AS r4) x
-    `.execute(db);
-    if (count > chunk) progress(`  ${b + 1} clicks`);
+        LATERAL (SELECT least(${LINKS - 1}, floor(power(${LINKS}, random() + g * 0))::int - 1) AS l, random() AS v,
+          random() AS c, random() AS d, random() AS o, random() AS b, random() AS w, random() AS s, random() AS s2) x
+    `.execute(tx),
+      );
+      done += b - a + 1;
+      if (count > chunk) progress(`  ${done} clicks`);
+    });
   }
+  await parallel(tasks);
 }
 
 /** Conversions on every (count / conversions)-th click of `loadClicks`. */
@@ -156,44 +201,100 @@ async function loadConversions(
  * and visitor, or a click without visitor hash) and conversions (the click's dimensions, approved
  * money), the daily tier from stats_q, the live counters of the last two hours, and the
  * unique-click keys of the days retention keeps (3 days back).
+ *
+ * stats_q is written one (tenant, UTC day) per statement, two at a time: a bucket and a
+ * unique-click key never span two UTC days, so the slices are disjoint and each one's window and
+ * GROUP BY stay in memory. Its key is built once afterwards (a bulk load, not an upsert per row).
+ * The daily tier is rebuilt from stats_q in slices of whole local days of each tenant's zone.
  */
-async function buildRollups(db: Kysely<never>): Promise<void> {
-  // stats_q's key index is built once afterwards (a bulk load), so clicks and conversions go in one
-  // INSERT … SELECT … GROUP BY without ON CONFLICT.
+async function buildRollups(
+  db: Kysely<never>,
+  tenants: { id: string; clicks: number }[],
+  start: Date,
+  end: Date,
+) {
   await sql`ALTER TABLE stats_q DROP CONSTRAINT stats_q_pkey`.execute(db);
-  await timed("stats_q from clicks and conversions (one INSERT … SELECT … GROUP BY)", () =>
-    sql`
+  const clickSlice = (tenant: string, from: Date, to: Date) =>
+    bulk(db, (tx) =>
+      sql`
       INSERT INTO stats_q (tenant_id, bucket, offer_id, publisher_id, advertiser_id, country, device, os, browser, sub1,
-        verdict, currency, payout_currency, clicks, unique_clicks, pending_conversions, approved_conversions,
-        rejected_conversions, revenue, payout)
-      SELECT tenant_id, date_bin('15 minutes', ts, timestamptz 'epoch'), offer_id, publisher_id, advertiser_id, country,
-        device, os, browser, sub1, verdict, currency, payout_currency, sum(c), sum(u), sum(p), sum(a), sum(rj),
-        sum(rev), sum(pay)
+        verdict, currency, payout_currency, clicks, unique_clicks)
+      SELECT tenant_id, date_bin('15 minutes', created_at, timestamptz 'epoch'), offer_id, publisher_id, advertiser_id,
+        country, device, os, browser, sub1, verdict, '', '', count(*), sum(u)
       FROM (
-        SELECT tenant_id, created_at AS ts, offer_id, coalesce(publisher_id, '') AS publisher_id,
+        SELECT tenant_id, created_at, offer_id, coalesce(publisher_id, '') AS publisher_id,
           coalesce(advertiser_id, '') AS advertiser_id, coalesce(country, '') AS country, coalesce(device, '') AS device,
           coalesce(os, '') AS os, coalesce(browser, '') AS browser, coalesce(sub1, '') AS sub1, verdict,
-          '' AS currency, '' AS payout_currency, 1 AS c,
           (ip_hash IS NULL OR row_number() OVER (PARTITION BY (created_at AT TIME ZONE 'UTC')::date, tracking_code, ip_hash
-            ORDER BY created_at, click_id) = 1)::int AS u,
-          0 AS p, 0 AS a, 0 AS rj, 0::numeric AS rev, 0::numeric AS pay
-        FROM clicks
-        UNION ALL
-        SELECT v.tenant_id, v.created_at, v.offer_id, coalesce(v.publisher_id, ''), v.advertiser_id,
-          coalesce(k.country, ''), coalesce(k.device, ''), coalesce(k.os, ''), coalesce(k.browser, ''),
-          coalesce(k.sub1, ''), '', trim(v.currency), trim(v.payout_currency), 0, 0, (v.status = 'pending')::int,
-          (v.status = 'approved')::int, (v.status = 'rejected')::int,
-          CASE WHEN v.status = 'approved' THEN v.amount ELSE 0 END, CASE WHEN v.status = 'approved' THEN v.payout ELSE 0 END
-        FROM conversions v LEFT JOIN clicks k ON k.click_id = v.click_id AND k.tenant_id = v.tenant_id
+            ORDER BY created_at, click_id) = 1)::int AS u
+        FROM clicks WHERE tenant_id = ${tenant} AND created_at >= ${from.toISOString()}::timestamptz
+          AND created_at < ${to.toISOString()}::timestamptz
       ) x
-      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13`.execute(db),
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11`.execute(tx),
+    );
+  const day0 = Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate());
+  const tasks: (() => Promise<unknown>)[] = [];
+  for (const t of tenants) {
+    if (t.clicks < 200_000) {
+      tasks.push(() => clickSlice(t.id, new Date(day0), new Date(end.getTime() + 86_400_000)));
+      continue;
+    }
+    for (let d = day0; d <= end.getTime(); d += 86_400_000) {
+      tasks.push(() => clickSlice(t.id, new Date(d), new Date(d + 86_400_000)));
+    }
+  }
+  tasks.push(() =>
+    bulk(db, (tx) =>
+      sql`
+      INSERT INTO stats_q (tenant_id, bucket, offer_id, publisher_id, advertiser_id, country, device, os, browser, sub1,
+        verdict, currency, payout_currency, pending_conversions, approved_conversions, rejected_conversions, revenue,
+        payout)
+      SELECT v.tenant_id, date_bin('15 minutes', v.created_at, timestamptz 'epoch'), v.offer_id, coalesce(v.publisher_id, ''),
+        v.advertiser_id, coalesce(k.country, ''), coalesce(k.device, ''), coalesce(k.os, ''), coalesce(k.browser, ''),
+        coalesce(k.sub1, ''), '', trim(v.currency), trim(v.payout_currency), count(*) FILTER (WHERE v.status = 'pending'),
+        count(*) FILTER (WHERE v.status = 'approved'), count(*) FILTER (WHERE v.status = 'rejected'),
+        coalesce(sum(v.amount) FILTER (WHERE v.status = 'approved'), 0),
+        coalesce(sum(v.payout) FILTER (WHERE v.status = 'approved'), 0)
+      FROM conversions v LEFT JOIN clicks k ON k.click_id = v.click_id AND k.tenant_id = v.tenant_id
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13`.execute(tx),
+    ),
+  );
+  await timed(
+    `stats_q from clicks and conversions (${tasks.length} INSERT … SELECT … GROUP BY, 2 at a time)`,
+    () => parallel(tasks),
   );
   await timed("stats_q key index", () =>
-    sql`ALTER TABLE stats_q ADD PRIMARY KEY (tenant_id, bucket, offer_id, publisher_id, advertiser_id, country, device,
-      os, browser, sub1, verdict, currency, payout_currency)`.execute(db),
+    bulk(db, (tx) =>
+      sql`ALTER TABLE stats_q ADD PRIMARY KEY (tenant_id, bucket, offer_id, publisher_id, advertiser_id, country, device,
+      os, browser, sub1, verdict, currency, payout_currency)`.execute(tx),
+    ),
   );
-  await timed("daily tier from stats_q (rebuildDailyTier: one INSERT … SELECT … GROUP BY per table)", () =>
-    Promise.all(rebuildDailyTier().map((statement) => statement.execute(db))),
+  await sql`ANALYZE stats_q`.execute(db);
+  await timed("network totals (stats_total) from stats_q (rebuildTotals, one statement per tenant)", () =>
+    parallel(tenants.map((t) => () => bulk(db, (tx) => rebuildTotals(t.id).execute(tx)))),
+  );
+  // Slices of whole local days (10 at a time) of each tenant's zone, from before the first click to after the last.
+  const daily: (() => Promise<unknown>)[] = [];
+  for (const t of tenants) {
+    const bounds = await sql<{ at: Date }>`
+      SELECT (d::date::timestamp AT TIME ZONE z.tz) AS at
+      FROM (SELECT timezone AS tz FROM tenants WHERE id = ${t.id}) z,
+        generate_series((${start.toISOString()}::timestamptz AT TIME ZONE z.tz)::date - 1,
+          (${end.toISOString()}::timestamptz AT TIME ZONE z.tz)::date + 2, interval '10 days') d
+      ORDER BY 1`.execute(db);
+    const at = [
+      new Date("2000-01-01T00:00:00Z"),
+      ...bounds.rows.slice(1).map((r) => r.at),
+      new Date("2100-01-01T00:00:00Z"),
+    ];
+    for (let i = 0; i + 1 < at.length; i++) {
+      const slice = { from: at[i] as Date, to: at[i + 1] as Date };
+      daily.push(() => bulk(db, (tx) => rebuildDailyTier(t.id, slice).execute(tx)));
+    }
+  }
+  await timed(
+    `daily tier from stats_q (rebuildDailyTier in ${daily.length} slices of local days, 2 at a time)`,
+    () => parallel(daily),
   );
   await timed("stats_live (last 2 hours) and click_uniques (last 3 days)", async () => {
     await sql`
@@ -219,7 +320,7 @@ async function buildRollups(db: Kysely<never>): Promise<void> {
 /** The sample network's rollups as rows (non-zero counters), for the set-based vs writer check. */
 async function sampleRollups(db: Kysely<never>, tenant: string): Promise<string[]> {
   const out: string[] = [];
-  for (const table of ["stats_q", ...DAILY]) {
+  for (const table of SAMPLE_TABLES) {
     const rows = await sql<{ r: string }>`
       SELECT (s.*)::text AS r FROM ${sql.table(table)} s WHERE tenant_id = ${tenant}
         AND (clicks <> 0 OR pending_conversions <> 0 OR approved_conversions <> 0 OR rejected_conversions <> 0)
@@ -257,27 +358,49 @@ async function load(db: Kysely<never>, tenant: string, sample: string, end: Date
   // A bulk load: the clicks' indexes are built once afterwards instead of row by row.
   await sql`DROP INDEX clicks_offer_time, clicks_code_time, clicks_tenant_time`.execute(db);
   await sql`ALTER TABLE clicks DROP CONSTRAINT clicks_pkey`.execute(db);
-  await timed(`load ${CLICKS} clicks (INSERT … SELECT generate_series, indexes dropped)`, () =>
-    loadClicks(db, tenant, "b", CLICKS, start),
+  await timed(
+    `load ${CLICKS} clicks (INSERT … SELECT generate_series, 1 M per statement, 2 at a time, no indexes)`,
+    () => loadClicks(db, tenant, "b", CLICKS, start),
   );
   await loadClicks(db, sample, "s", SAMPLE_CLICKS, start);
-  await timed("rebuild the clicks' primary key and indexes", async () => {
-    await sql`ALTER TABLE clicks ADD PRIMARY KEY (click_id, created_at)`.execute(db);
-    await sql`CREATE INDEX clicks_offer_time ON clicks (tenant_id, offer_id, created_at)`.execute(db);
-    await sql`CREATE INDEX clicks_code_time ON clicks (tracking_code, created_at)`.execute(db);
-    await sql`CREATE INDEX clicks_tenant_time ON clicks (tenant_id, created_at, click_id)`.execute(db);
+  await timed("build the clicks' primary key and indexes", async () => {
+    await bulk(db, (tx) => sql`ALTER TABLE clicks ADD PRIMARY KEY (click_id, created_at)`.execute(tx));
+    await parallel([
+      () =>
+        bulk(db, (tx) =>
+          sql`CREATE INDEX clicks_offer_time ON clicks (tenant_id, offer_id, created_at)`.execute(tx),
+        ),
+      () =>
+        bulk(db, (tx) =>
+          sql`CREATE INDEX clicks_code_time ON clicks (tracking_code, created_at)`.execute(tx),
+        ),
+      () =>
+        bulk(db, (tx) =>
+          sql`CREATE INDEX clicks_tenant_time ON clicks (tenant_id, created_at, click_id)`.execute(tx),
+        ),
+    ]);
+    await sql`ANALYZE clicks`.execute(db);
   });
   await timed(`load ${CONVERSIONS} conversions`, async () => {
     await loadConversions(db, tenant, "b", CLICKS, CONVERSIONS);
     await loadConversions(db, sample, "s", SAMPLE_CLICKS, Math.round(SAMPLE_CLICKS / 50));
+    await sql`ANALYZE conversions`.execute(db);
   });
-  await buildRollups(db);
+  await buildRollups(
+    db,
+    [
+      { id: tenant, clicks: CLICKS },
+      { id: sample, clicks: SAMPLE_CLICKS },
+    ],
+    start,
+    end,
+  );
   loadSeconds = (performance.now() - loadStart) / 1000;
   progress(`load and rollups: ${fmt(loadSeconds)} s`);
 
   // The check: the sample network's set-based rollups equal what the writers' statements produce.
   const setBased = await sampleRollups(db, sample);
-  for (const table of ["stats_q", ...DAILY]) {
+  for (const table of SAMPLE_TABLES) {
     await sql`DELETE FROM ${sql.table(table)} WHERE tenant_id = ${sample}`.execute(db);
   }
   await sql`DELETE FROM click_uniques WHERE tracking_code LIKE 'sl%'`.execute(db);
@@ -310,18 +433,152 @@ async function explain(databaseUrl: string, caller: CallerScope, query: StatsQue
   const logged = new K<never>({
     dialect: new PostgresDialect({ pool }),
     log: (e) => {
-      if (e.query.sql.includes("json_agg")) captured = e.query;
+      if (e.query.sql.includes("GROUP BY z.period")) captured = e.query;
     },
   });
   await queryStats(logged as never, caller, query);
   if (captured) {
-    const plan = await pool.query(`EXPLAIN (ANALYZE) ${captured.sql}`, captured.parameters as unknown[]);
+    const plan = await pool.query(
+      `EXPLAIN (ANALYZE, BUFFERS) ${captured.sql}`,
+      captured.parameters as unknown[],
+    );
     for (const row of plan.rows as { "QUERY PLAN": string }[]) {
       const line = row["QUERY PLAN"];
-      if (/Scan on (stats|clicks)|Planning|Execution/.test(line)) progress(`    ${line.trim()}`);
+      // EXPLAIN=1: scans and times; EXPLAIN=2: the whole plan.
+      if (process.env.EXPLAIN === "2" || /Scan on (stats|clicks)|Planning|Execution/.test(line))
+        progress(`    ${line}`);
     }
   }
   await logged.destroy();
+}
+
+/**
+ * The clicks consumer's ingest rate: batches of 100 clicks from the traffic model, 2 concurrent
+ * writers, with the rollups (the consumer's real statement) and without (the same insert and fraud
+ * events, no rollup CTEs), alternating in 4 rounds of INGEST_SECONDS / 4 each; a ratio of the same run.
+ */
+async function ingest(db: Kysely<Database>, tenant: string, size: number): Promise<string> {
+  const batch = (): ClickEvent[] =>
+    Array.from({ length: size }, () => {
+      const c = drawClick(50_000);
+      return {
+        v: 1,
+        click_id: newClickId(),
+        created_at: Date.now(),
+        tenant_id: tenant,
+        tracking_code: `bl${c.link}`,
+        offer_id: c.offer_id,
+        publisher_id: c.publisher_id,
+        advertiser_id: c.advertiser_id,
+        verdict: c.verdict,
+        country: c.country,
+        device: c.device,
+        os: c.os,
+        browser: c.browser,
+        ip_hash: c.ip_hash,
+        sub1: c.sub1,
+        sub2: null,
+        sub3: null,
+        sub4: null,
+        sub5: null,
+        referer: null,
+        source: "redirect",
+      };
+    });
+  const bare = async (events: ClickEvent[]) => {
+    await sql`
+      WITH input AS (
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(events)}::jsonb) AS t(
+          click_id text, created_at bigint, tenant_id text, tracking_code text, offer_id text, publisher_id text,
+          advertiser_id text, verdict text, source text, country text, device text, os text, browser text,
+          ip_hash text, sub1 text, sub2 text, sub3 text, sub4 text, sub5 text, referer text, unverified boolean,
+          flags text[], hold boolean)
+      ), ins AS (
+        INSERT INTO clicks (click_id, tenant_id, tracking_code, offer_id, publisher_id, advertiser_id, created_at,
+          verdict, source, country, device, os, browser, ip_hash, sub1, sub2, sub3, sub4, sub5, referer, unverified,
+          flags, held)
+        SELECT click_id, tenant_id, tracking_code, offer_id, publisher_id, advertiser_id,
+          to_timestamp(created_at / 1000.0), verdict, source, country, device, os, browser, ip_hash, sub1, sub2, sub3,
+          sub4, sub5, referer, coalesce(unverified, false), coalesce(flags, '{}'), coalesce(hold, false)
+        FROM input ON CONFLICT (click_id, created_at) DO NOTHING
+        RETURNING click_id, tenant_id, tracking_code, offer_id, publisher_id, verdict, created_at, country, flags, held
+      ), fraud AS (
+        INSERT INTO fraud_events (tenant_id, kind, click_id, tracking_code, offer_id, publisher_id, detail, created_at)
+        SELECT tenant_id, kind, click_id, tracking_code, offer_id, publisher_id,
+          jsonb_build_object('country', country, 'verdict', verdict, 'held', held), created_at
+        FROM (
+          SELECT *, verdict AS kind FROM ins WHERE verdict = ANY(${sql.val([...FRAUD_VERDICTS])}::text[])
+          UNION ALL SELECT *, unnest(flags) AS kind FROM ins
+        ) f
+        ON CONFLICT (click_id, kind) WHERE click_id IS NOT NULL DO NOTHING RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM fraud)`.execute(db);
+  };
+  const rate = async (write: (events: ClickEvent[]) => Promise<unknown>, seconds: number) => {
+    const deadline = Date.now() + seconds * 1000;
+    const started = Date.now();
+    let clicks = 0;
+    await Promise.all(
+      [0, 1].map(async () => {
+        while (Date.now() < deadline) {
+          await write(batch());
+          clicks += size;
+        }
+      }),
+    );
+    return { clicks, seconds: (Date.now() - started) / 1000 };
+  };
+  const acc = { with: { clicks: 0, seconds: 0 }, without: { clicks: 0, seconds: 0 } };
+  for (let round = 0; round < 4; round++) {
+    const a = await rate((e) => insertClickBatch(db, e), INGEST_SECONDS / 4);
+    const b = await rate(bare, INGEST_SECONDS / 4);
+    acc.with.clicks += a.clicks;
+    acc.with.seconds += a.seconds;
+    acc.without.clicks += b.clicks;
+    acc.without.seconds += b.seconds;
+  }
+  const withRate = acc.with.clicks / acc.with.seconds;
+  const withoutRate = acc.without.clicks / acc.without.seconds;
+  return `consumer ingest (statements of ${size} clicks from the traffic model, 2 writers, ${INGEST_SECONDS} s each way): with rollups ${fmt(withRate, 0)} clicks/s, without ${fmt(withoutRate, 0)} clicks/s, ratio ${fmt(withRate / withoutRate, 2)}`;
+}
+
+/** CSV export: the newest EXPORT_ROWS clicks' range, streamed through the API; the stack's RSS (Node + workerd) sampled every 50 ms. */
+async function exportPeak(
+  db: Kysely<Database>,
+  stack: { pid: number; apiUrl: string },
+  tenant: string,
+  token: string,
+): Promise<string> {
+  const edge = await sql<{ t: string }>`
+    SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t FROM clicks
+    WHERE tenant_id = ${tenant} ORDER BY created_at DESC OFFSET ${EXPORT_ROWS} LIMIT 1`.execute(db);
+  const from = edge.rows[0]?.t ?? "2000-01-01T00:00:00Z";
+  const baseline = await treeRssKb(stack.pid);
+  let peak = baseline;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak = Math.max(peak, await treeRssKb(stack.pid));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  const t0 = performance.now();
+  const res = await fetch(`${stack.apiUrl}/api/exports/clicks.csv?from=${from}&to=2100-01-01T00:00:00Z`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  let bytes = 0;
+  let lines = 0;
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.length;
+    for (const b of value) if (b === 10) lines++;
+  }
+  const exportSeconds = (performance.now() - t0) / 1000;
+  sampling = false;
+  await sampler;
+  return `CSV export: ${lines - 1} rows, ${fmt(bytes / 1e6)} MB in ${fmt(exportSeconds)} s; stack RSS ${fmt(baseline / 1024)} MB before, peak ${fmt(peak / 1024)} MB (+${fmt((peak - baseline) / 1024)} MB)`;
 }
 
 let loadSeconds = 0;
@@ -331,7 +588,34 @@ const SAMPLE_CLICKS = Number(process.env.SAMPLE_CLICKS ?? 20_000);
 // STATS_BENCH_DB=<url of a database an earlier run loaded> times the queries and ingest again
 // without loading (a run that was cut short leaves its database behind).
 const reuse = process.env.STATS_BENCH_DB;
-await (reuse ? (fn: (url: string) => Promise<void>) => fn(reuse) : withTempDatabase)(async (databaseUrl) => {
+const keep = process.env.KEEP_DB;
+const loadOnly = process.env.LOAD_ONLY === "1";
+const parts = new Set((process.env.PARTS ?? "queries,ingest,export").split(","));
+
+/** A database like withTempDatabase's, kept afterwards: its URL is written to `file`. */
+async function withKeptDatabase(file: string, fn: (url: string) => Promise<void>): Promise<void> {
+  const { default: pg } = await import("pg");
+  const { writeFile } = await import("node:fs/promises");
+  const { migrateDatabase } = await import("../../packages/devstack/src/migrate");
+  const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const name = `afftrack_bench_stats_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  await migrateDatabase(url.toString());
+  await fn(url.toString());
+  await writeFile(file, `${url.toString()}\n`);
+  progress(`kept the database: ${url.toString()} (written to ${file})`);
+}
+
+await (reuse
+  ? (fn: (url: string) => Promise<void>) => fn(reuse)
+  : keep
+    ? (fn: (url: string) => Promise<void>) => withKeptDatabase(keep, fn)
+    : withTempDatabase)(async (databaseUrl) => {
   const stack = await spawnStack({
     stack: {
       databaseUrl,
@@ -365,7 +649,7 @@ await (reuse ? (fn: (url: string) => Promise<void>) => fn(reuse) : withTempDatab
     const sizes = await sql<{ t: string; rows: string; mb: string }>`
       SELECT t, (SELECT count(*) FROM clicks)::text AS rows, pg_size_pretty(pg_total_relation_size('clicks')) AS mb
       FROM (VALUES ('clicks')) v(t)`.execute(db);
-    for (const table of ["stats_q", ...DAILY]) {
+    for (const table of SAMPLE_TABLES) {
       const r = await sql<{ t: string; rows: string; mb: string }>`
         SELECT ${table}::text AS t, (SELECT count(*) FROM ${sql.table(table)} WHERE tenant_id = ${tenant})::text AS rows,
           pg_size_pretty(pg_total_relation_size(${table}::regclass)) AS mb`.execute(db);
@@ -432,7 +716,7 @@ await (reuse ? (fn: (url: string) => Promise<void>) => fn(reuse) : withTempDatab
         url: "interval=30d&group_by=day&timezone=America/New_York&publisher_id=pub_b7",
       },
       {
-        name: "30 days by day, Asia/Kathmandu (stats_q)",
+        name: "30 days by day, Asia/Kathmandu (stats_total)",
         caller: admin,
         query: q({ interval: "30d", group_by: ["day"], timezone: "Asia/Kathmandu" }),
         url: "interval=30d&group_by=day&timezone=Asia/Kathmandu",
@@ -445,134 +729,31 @@ await (reuse ? (fn: (url: string) => Promise<void>) => fn(reuse) : withTempDatab
       },
     ];
     const results: string[] = [];
-    for (const c of cases) {
+    const loadBefore = os.loadavg()[0]?.toFixed(2);
+    // FINE=0 skips the stats_q cases (seconds each at 10 M clicks).
+    const timedCases = cases.filter((c) => process.env.FINE !== "0" || !c.name.includes("(stats_q)"));
+    for (const c of parts.has("queries") && !loadOnly ? timedCases : []) {
       // stats_q cases read ~one row per click of the range: a few runs show their order of magnitude.
       const runs = c.name.includes("(stats_q)") ? Math.min(RUNS, 3) : RUNS;
-      if (process.env.EXPLAIN === "1") await explain(databaseUrl, c.caller, c.query);
-      const asSql = await time(runs, () => queryStats(db, c.caller, c.query));
-      const e2e = await time(runs, async () => {
-        const res = await fetch(`${stack.apiUrl}/api/stats?${c.url}`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
-        if (res.status !== 200) throw new Error(`${c.url}: ${res.status} ${await res.text()}`);
-        await res.arrayBuffer();
-      });
+      if (process.env.EXPLAIN) await explain(databaseUrl, c.caller, c.query);
+      const warmup = c.name.includes("(stats_q)") ? 1 : 3;
+      const asSql = await time(runs, () => queryStats(db, c.caller, c.query), warmup);
+      const e2e = await time(
+        runs,
+        async () => {
+          const res = await fetch(`${stack.apiUrl}/api/stats?${c.url}`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          if (res.status !== 200) throw new Error(`${c.url}: ${res.status} ${await res.text()}`);
+          await res.arrayBuffer();
+        },
+        warmup,
+      );
       results.push(
         `  ${c.name.padEnd(48)} SQL p50 ${fmt(asSql.p50)} ms  p95 ${fmt(asSql.p95)} ms   HTTP p50 ${fmt(e2e.p50)} ms  p95 ${fmt(e2e.p95)} ms`,
       );
       progress(results[results.length - 1] as string);
     }
-
-    // Consumer ingest: batches of 100 clicks, 2 concurrent writers, with the rollups (the real
-    // statement) and without (the same insert and fraud events, no rollup CTEs), interleaved.
-    let seq = 0;
-    const batch = (): ClickEvent[] =>
-      Array.from({ length: 100 }, () => {
-        const i = seq++;
-        const verdict = i % 10 === 0 ? "replay" : "valid";
-        return {
-          v: 1,
-          click_id: newClickId(),
-          created_at: Date.now(),
-          tenant_id: tenant,
-          tracking_code: `lnk_${i % LINKS}`,
-          offer_id: `off_b${i % OFFERS}`,
-          publisher_id: `pub_b${(i * 7) % PUBLISHERS}`,
-          advertiser_id: `adv_b${(i % OFFERS) % 20}`,
-          verdict,
-          country: ["US", "DE", "IN"][i % 3] as string,
-          device: "mobile",
-          os: "Android",
-          browser: "Chrome",
-          ip_hash: `ingest-${i % 5000}`,
-          sub1: `sub${i % 20}`,
-          sub2: null,
-          sub3: null,
-          sub4: null,
-          sub5: null,
-          referer: null,
-          source: "redirect",
-        };
-      });
-    const bare = async (events: ClickEvent[]) => {
-      await sql`
-        WITH input AS (
-          SELECT * FROM jsonb_to_recordset(${JSON.stringify(events)}::jsonb) AS t(
-            click_id text, created_at bigint, tenant_id text, tracking_code text, offer_id text, publisher_id text,
-            advertiser_id text, verdict text, source text, country text, device text, os text, browser text,
-            ip_hash text, sub1 text)
-        ), ins AS (
-          INSERT INTO clicks (click_id, tenant_id, tracking_code, offer_id, publisher_id, advertiser_id, created_at,
-            verdict, source, country, device, os, browser, ip_hash, sub1)
-          SELECT click_id, tenant_id, tracking_code, offer_id, publisher_id, advertiser_id,
-            to_timestamp(created_at / 1000.0), verdict, source, country, device, os, browser, ip_hash, sub1
-          FROM input ON CONFLICT (click_id, created_at) DO NOTHING
-          RETURNING click_id, tenant_id, tracking_code, offer_id, publisher_id, verdict, created_at, country
-        ), fraud AS (
-          INSERT INTO fraud_events (tenant_id, kind, click_id, tracking_code, offer_id, publisher_id, detail, created_at)
-          SELECT tenant_id, verdict, click_id, tracking_code, offer_id, publisher_id, jsonb_build_object('country', country),
-            created_at FROM ins WHERE verdict = ANY(${sql.val([...FRAUD_VERDICTS])}::text[])
-          ON CONFLICT (click_id, kind) WHERE click_id IS NOT NULL DO NOTHING RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM fraud)`.execute(db);
-    };
-    const rate = async (write: (events: ClickEvent[]) => Promise<unknown>, seconds: number) => {
-      const deadline = Date.now() + seconds * 1000;
-      const started = Date.now();
-      let clicks = 0;
-      await Promise.all(
-        [0, 1].map(async () => {
-          while (Date.now() < deadline) {
-            await write(batch());
-            clicks += 100;
-          }
-        }),
-      );
-      return { clicks, seconds: (Date.now() - started) / 1000 };
-    };
-    const acc = { with: { clicks: 0, seconds: 0 }, without: { clicks: 0, seconds: 0 } };
-    for (let round = 0; round < 2; round++) {
-      const a = await rate((e) => insertClickBatch(db, e), INGEST_SECONDS / 2);
-      const b = await rate(bare, INGEST_SECONDS / 2);
-      acc.with.clicks += a.clicks;
-      acc.with.seconds += a.seconds;
-      acc.without.clicks += b.clicks;
-      acc.without.seconds += b.seconds;
-    }
-    const withRate = acc.with.clicks / acc.with.seconds;
-    const withoutRate = acc.without.clicks / acc.without.seconds;
-
-    // CSV export: the newest EXPORT_ROWS clicks' range, streamed through the API; the stack's RSS
-    // (Node + workerd) sampled every 50 ms.
-    const edge = await sql<{ t: string }>`
-      SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t FROM clicks
-      WHERE tenant_id = ${tenant} ORDER BY created_at DESC OFFSET ${EXPORT_ROWS} LIMIT 1`.execute(db);
-    const from = edge.rows[0]?.t ?? "2000-01-01T00:00:00Z";
-    const baseline = await treeRssKb(stack.pid);
-    let peak = baseline;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        peak = Math.max(peak, await treeRssKb(stack.pid));
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-    const t0 = performance.now();
-    const res = await fetch(`${stack.apiUrl}/api/exports/clicks.csv?from=${from}&to=2100-01-01T00:00:00Z`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    let bytes = 0;
-    let lines = 0;
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      bytes += value.length;
-      for (const b of value) if (b === 10) lines++;
-    }
-    const exportSeconds = (performance.now() - t0) / 1000;
-    sampling = false;
-    await sampler;
 
     console.log(
       `bench/stats: ${CLICKS} clicks, ${CONVERSIONS} conversions over ${DAYS} days, ${OFFERS} offers, ${PUBLISHERS} publishers, ${LINKS} links`,
@@ -580,16 +761,19 @@ await (reuse ? (fn: (url: string) => Promise<void>) => fn(reuse) : withTempDatab
     for (const s of sizes.rows) console.log(`  ${s.t.padEnd(26)} ${s.rows.padStart(10)} rows  ${s.mb}`);
     console.log(`  load + set-based rollups: ${fmt(loadSeconds)} s; sample check: ${sampleCheck}`);
     console.log(`  clicks partitions: ${partitionSizes.rows[0]?.n} (${partitionSizes.rows[0]?.size})`);
-    console.log(
-      `dashboard queries (${RUNS} runs each; SQL = queryStats over node-postgres, HTTP = GET /api/stats via the local Neon HTTP endpoint):`,
-    );
-    for (const line of results) console.log(line);
-    console.log(
-      `consumer ingest (batches of 100, 2 writers, ${INGEST_SECONDS} s each): with rollups ${fmt(withRate, 0)} clicks/s, without ${fmt(withoutRate, 0)} clicks/s, ratio ${fmt(withRate / withoutRate, 2)}`,
-    );
-    console.log(
-      `CSV export: ${lines - 1} rows, ${fmt(bytes / 1e6)} MB in ${fmt(exportSeconds)} s; stack RSS ${fmt(baseline / 1024)} MB before, peak ${fmt(peak / 1024)} MB (+${fmt((peak - baseline) / 1024)} MB)`,
-    );
+    if (results.length > 0) {
+      console.log(
+        `load average (1 min) before/after the timings: ${loadBefore} / ${os.loadavg()[0]?.toFixed(2)}`,
+      );
+      console.log(
+        `dashboard queries (${RUNS} runs each; SQL = queryStats over node-postgres, HTTP = GET /api/stats via the local Neon HTTP endpoint):`,
+      );
+      for (const line of results) console.log(line);
+    }
+    for (const size of parts.has("ingest") && !loadOnly ? INGEST_BATCHES : []) {
+      console.log(await ingest(db, tenant, size));
+    }
+    if (parts.has("export") && !loadOnly) console.log(await exportPeak(db, stack, tenant, token));
   } finally {
     await db.destroy();
     await stack.stop();

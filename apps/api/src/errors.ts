@@ -23,7 +23,7 @@ export function isOutage(err: unknown): boolean {
     )
       return true;
     if (
-      /ECONNREFUSED|ECONNRESET|connection (refused|terminated|ended|closed)|Connection terminated|WebSocket|socket hang up|fetch failed|Network connection lost|network error|Server error \(HTTP status 5|timeout exceeded when trying to connect|UpstashError|Failed to fetch|internal error; reference/i.test(
+      /ECONNREFUSED|ECONNRESET|connection (refused|terminated|ended|closed)|Connection terminated|WebSocket|socket hang up|fetch failed|Network connection lost|network error|Server error \(HTTP status 5|timeout exceeded when trying to connect|UpstashError|Failed to fetch|internal error; reference|LeaderLostError/i.test(
         text,
       )
     )

@@ -15,10 +15,12 @@ const ApiKeys = lazy(() => import("./pages/api-keys").then((m) => m.ApiKeysPage)
 const Fraud = lazy(() => import("./pages/fraud").then((m) => m.FraudPage));
 const Live = lazy(() => import("./pages/live").then((m) => m.LivePage));
 const Tracker = lazy(() => import("./pages/tracker").then((m) => m.TrackerPage));
+const Applications = lazy(() => import("./pages/applications").then((m) => m.ApplicationsPage));
 
 const NAV: Array<{ path: string; label: string; roles: Role[] }> = [
   { path: "/", label: "Home", roles: ["network_admin", "advertiser", "publisher"] },
   { path: "/offers", label: "Offers", roles: ["network_admin", "advertiser", "publisher"] },
+  { path: "/applications", label: "Applications", roles: ["network_admin", "advertiser", "publisher"] },
   { path: "/links", label: "Links", roles: ["network_admin", "publisher"] },
   { path: "/conversions", label: "Conversions", roles: ["network_admin", "advertiser", "publisher"] },
   { path: "/webhooks", label: "Webhooks", roles: ["network_admin", "advertiser", "publisher"] },
@@ -82,6 +84,7 @@ function Shell({ user }: { user: SessionUser }) {
         <Router>
           <Route path="/" component={Home} />
           <Route path="/offers" component={Offers} />
+          <Route path="/applications" component={Applications} />
           <Route path="/links" component={Links} />
           <Route path="/conversions" component={Conversions} />
           <Route path="/webhooks" component={Webhooks} />

@@ -64,6 +64,100 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): [Loaded<T>, (
   return [value, useCallback(() => setTick((t) => t + 1), [])];
 }
 
+/** A keyset-paged list as the API gives it: newest first, `next_cursor` null on the last page. */
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface PagedList<T> {
+  items: T[];
+  /** Another page exists after the rows shown. */
+  more: boolean;
+  loadingMore: boolean;
+  moreError: ApiFailure | null;
+  loadMore: () => void;
+}
+
+/**
+ * The first page when `deps` change; `loadMore` appends the next one (the API's cursor), so a list
+ * of any length can be walked 100 rows at a time. `reload` starts again from the first page.
+ */
+export function usePaged<T>(
+  fetchPage: (cursor: string | undefined) => Promise<Page<T>>,
+  deps: unknown[],
+): [Loaded<PagedList<T>>, () => void] {
+  const [first, reload] = useLoad(() => fetchPage(undefined), deps);
+  // Pages after the first, valid only for the first page they followed: when the list starts over
+  // (another filter, a reload) they are dropped, also one still loading.
+  const [extra, setExtra] = useState<{ after: Page<T> | null; items: T[]; cursor: string | null }>({
+    after: null,
+    items: [],
+    cursor: null,
+  });
+  const [loading, setLoading] = useState<Page<T> | null>(null);
+  const [failed, setFailed] = useState<{ after: Page<T>; error: ApiFailure } | null>(null);
+  if (first.state !== "ok") return [first, reload];
+  const base = first.data;
+  const more = extra.after === base ? extra : { after: base, items: [] as T[], cursor: base.next_cursor };
+  const loadingMore = loading === base;
+  const loadMore = () => {
+    const cursor = more.cursor;
+    if (!cursor || loadingMore) return;
+    setLoading(base);
+    setFailed(null);
+    fetchPage(cursor).then(
+      (page) => {
+        setExtra((e) => {
+          const prior = e.after === base ? e.items : [];
+          return { after: base, items: [...prior, ...page.items], cursor: page.next_cursor };
+        });
+        setLoading((l) => (l === base ? null : l));
+      },
+      (err) => {
+        setFailed({ after: base, error: asFailure(err) });
+        setLoading((l) => (l === base ? null : l));
+      },
+    );
+  };
+  return [
+    {
+      state: "ok",
+      data: {
+        items: [...base.items, ...more.items],
+        more: Boolean(more.cursor),
+        loadingMore,
+        moreError: failed?.after === base ? failed.error : null,
+        loadMore,
+      },
+    },
+    reload,
+  ];
+}
+
+/** The "Load more" button under a paged table, with the count shown so far. */
+export function LoadMore({ list, noun }: { list: PagedList<unknown>; noun: string }) {
+  return (
+    <div class="load-more">
+      <span class="muted" data-row-count={list.items.length}>
+        {fmt(list.items.length)} {noun} shown{list.more ? "" : " (all)"}
+      </span>
+      {list.more && (
+        <button
+          type="button"
+          class="secondary"
+          onClick={list.loadMore}
+          disabled={list.loadingMore}
+          aria-busy={list.loadingMore}
+        >
+          {list.loadingMore ? "Loading…" : "Load more"}
+        </button>
+      )}
+      {list.moreError && <ErrorBox error={list.moreError} />}
+    </div>
+  );
+}
+
 export function asFailure(err: unknown): ApiFailure {
   return err instanceof ApiFailure
     ? err

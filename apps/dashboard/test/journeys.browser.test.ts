@@ -1,8 +1,8 @@
 // The dashboard in Debian's Chromium (playwright-core), served as Workers Static Assets by the
 // dashboard worker in the local stack (its /api/* handed to the API worker): a journey per role
 // (advertiser creates an offer and a webhook endpoint, publisher joins it and gets a signed link,
-// the click arrives in the live feed and the chart, a conversion is posted and approved with the
-// advertiser's API key, the webhook shows in the delivery log), axe-core on every page (no serious
+// the click arrives in the live feed and the chart, a conversion is posted and the advertiser
+// approves it in the UI, the webhook shows in the delivery log; lists page past 100 rows), axe-core on every page (no serious
 // or critical violations), and a screenshot of each home in .dev/screenshots/ (not committed).
 
 import { readFileSync } from "node:fs";
@@ -20,6 +20,7 @@ import { call, PASSWORD, pathOf, uniqueEmail } from "../../../tests/management-h
 import {
   BROWSER_UA,
   clickIdOf,
+  conversionRowOn,
   nextIp,
   startTestStack,
   type TestStack,
@@ -39,6 +40,7 @@ let receiverUrl: string;
 const hooks: Array<{ event: string }> = [];
 const users = { admin: "", advertiser: "", publisher: "" };
 let advertiserId = "";
+let tenantId = "";
 const offerName = `Spring sale ${Date.now().toString(36)}`;
 let signedLink = "";
 let clickId = "";
@@ -64,6 +66,7 @@ beforeAll(async () => {
     201,
   );
   const admin = reg.access_token as string;
+  tenantId = reg.user.tenant_id;
   advertiserId = (
     await ok(call(stack, "POST", "/api/advertisers", { token: admin, body: { name: "Acme Shoes" } }), 201)
   ).id;
@@ -379,15 +382,29 @@ describe("dashboard journeys", () => {
     } as never);
     expect(posted.ok, JSON.stringify(posted)).toBe(true);
     const conversionId = (posted as { data: { conversion_id: string } }).data.conversion_id;
-    const approved = await ingest.updateConversionStatus({
-      conversion_id: conversionId,
-      status: "approved",
-    } as never);
-    expect(approved.ok, JSON.stringify(approved)).toBe(true);
 
+    // Approved in the UI with the advertiser's session (no API key).
     const { context, page } = await logIn(users.advertiser);
     await visit(page, "Conversions", /Conversions/);
-    await page.locator('[data-conversion-status="approved"]').first().waitFor();
+    const convRow = page.getByRole("row").filter({ hasText: orderId });
+    await convRow.locator('[data-conversion-status="pending"]').waitFor();
+    await expectAccessible(page, "conversions with a pending one");
+    await page.getByRole("button", { name: `Approve conversion ${orderId}` }).click();
+    await convRow.locator('[data-conversion-status="approved"]').waitFor();
+    // An approval can be reversed, so the row now offers that, and the API agrees.
+    await page.getByRole("button", { name: `Reverse conversion ${orderId}` }).waitFor();
+    const history = await stack.db
+      .selectFrom("conversion_status_history")
+      .select(["to_status", "source"])
+      .where("conversion_id", "=", conversionId)
+      .orderBy("id")
+      .execute();
+    expect(history).toEqual([
+      { to_status: "pending", source: "postback" },
+      { to_status: "approved", source: "dashboard" },
+    ]);
+    await page.reload();
+    await convRow.locator('[data-conversion-status="approved"]').waitFor();
     await expectAccessible(page, "conversions");
     // The CSV export of the chosen range, downloaded with the session's token.
     const [download] = await Promise.all([
@@ -462,6 +479,111 @@ describe("dashboard journeys", () => {
     );
     await expectAccessible(page, "brand page with preview");
     await page.screenshot({ path: path.join(shots, "home-brand.png"), fullPage: true });
+    await context.close();
+  });
+
+  it("applications: a publisher applies to a private offer, the advertiser approves from the home task, the publisher joins", async () => {
+    const advToken = (
+      await ok(
+        call(stack, "POST", "/api/auth/login", { body: { email: users.advertiser, password: PASSWORD } }),
+        200,
+      )
+    ).access_token;
+    const vip = `VIP deals ${Date.now().toString(36)}`;
+    await ok(
+      call(stack, "POST", "/api/offers", {
+        token: advToken,
+        body: {
+          name: vip,
+          destination_url: "https://shop.example/vip",
+          payout_amount: 9,
+          visibility: "private",
+          accepts_applications: true,
+        },
+      }),
+      201,
+    );
+
+    const pub = await logIn(users.publisher);
+    await visit(pub.page, "Offers", /Offers/);
+    const row = pub.page.getByRole("row").filter({ hasText: vip });
+    await row.locator('[data-offer-access="Apply to join"]').waitFor();
+    expect(await pub.page.getByRole("button", { name: `Join ${vip}` }).count()).toBe(0);
+    await pub.page.getByRole("button", { name: `Apply to ${vip}` }).click();
+    await row.locator('[data-offer-access="Pending"]').waitFor();
+    await expectAccessible(pub.page, "publisher offers with an application");
+
+    const adv = await logIn(users.advertiser);
+    const task = adv.page.locator('[data-task="applications"]');
+    await task.waitFor();
+    expect(await task.textContent()).toMatch(/Decide 1 publisher application$/);
+    await task.getByRole("link").click();
+    await adv.page.getByRole("heading", { level: 1, name: "Applications" }).waitFor();
+    await expectAccessible(adv.page, "applications");
+    await adv.page.getByRole("button", { name: `Approve Deal Blog to ${vip}` }).click();
+    await adv.page
+      .getByRole("row")
+      .filter({ hasText: vip })
+      .locator('[data-application-status="approved"]')
+      .waitFor();
+    await adv.context.close();
+
+    await pub.page.reload();
+    await pub.page.getByRole("heading", { level: 1, name: /Offers/ }).waitFor();
+    await pub.page.getByRole("button", { name: `Join ${vip}` }).click();
+    await pub.page.locator("[data-signed-link]").waitFor();
+    await pub.page.reload();
+    await row.locator('[data-offer-access="Joined"]').waitFor();
+    await pub.context.close();
+  });
+
+  it("lists page past 100 rows: the conversions table loads the next pages with the API's cursor", async () => {
+    const offer = await stack.db
+      .selectFrom("offers")
+      .select("id")
+      .where("tenant_id", "=", tenantId)
+      .where("name", "=", offerName)
+      .executeTakeFirstOrThrow();
+    const before = Number(
+      (
+        await stack.db
+          .selectFrom("conversions")
+          .select((eb) => eb.fn.countAll<string>().as("n"))
+          .where("tenant_id", "=", tenantId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    const owner = { tenant_id: tenantId, advertiser_id: advertiserId, offer_id: offer.id };
+    const seeded = Array.from({ length: 230 }, () =>
+      conversionRowOn(owner, null, { status: "pending", revenue_in_rollup: false, payout_in_rollup: false }),
+    );
+    await stack.db
+      .insertInto("conversions")
+      .values(seeded.map((c) => ({ ...c, device_info: null, custom_params: null, metadata: null })))
+      .execute();
+    const total = before + seeded.length;
+
+    const { context, page } = await logIn(users.admin);
+    await visit(page, "Conversions", /Conversions/);
+    const count = page.locator("[data-row-count]");
+    const rows = page.getByRole("table", { name: "Conversions" }).locator("tbody tr");
+    await expect.poll(() => count.getAttribute("data-row-count")).toBe("100");
+    expect(await rows.count()).toBe(100);
+    for (const shown of [200, total]) {
+      await page.getByRole("button", { name: "Load more" }).click();
+      await expect.poll(() => count.getAttribute("data-row-count"), { timeout: 15_000 }).toBe(String(shown));
+    }
+    expect(await rows.count()).toBe(total);
+    expect(await count.textContent()).toContain("(all)");
+    expect(await page.getByRole("button", { name: "Load more" }).count()).toBe(0);
+    // Every row once: the pages neither overlap nor skip.
+    const refs = await rows.locator("td:nth-child(2)").allTextContents();
+    expect(new Set(refs).size).toBe(total);
+    for (const c of seeded.slice(0, 5)) expect(refs).toContain(c.transaction_id);
+    // Another filter starts again from the first page.
+    await page.getByLabel("Status", { exact: true }).selectOption("approved");
+    await expect.poll(() => count.getAttribute("data-row-count")).toBe(String(before));
+    await expectAccessible(page, "conversions, paged");
     await context.close();
   });
 });

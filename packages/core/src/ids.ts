@@ -15,7 +15,8 @@ export type IdPrefix =
   | "key"
   | "sec"
   | "fe"
-  | "req";
+  | "req"
+  | "apl";
 
 export function newId(prefix: IdPrefix, randomLength = 16): string {
   return `${prefix}_${randomBase62(randomLength)}`;

@@ -12,6 +12,7 @@ export * from "./link-token";
 export * from "./macros";
 export * from "./password";
 export * from "./postback-macros";
+export * from "./queue-batches";
 export * from "./request-signature";
 export * from "./ssrf-guard";
 export * from "./tracker-hash";

@@ -1,4 +1,4 @@
-// Tables of 007-analytics and 011-stats-daily: the rollups (15-minute UTC buckets, the daily tier in
+// Tables of 007-analytics, 011-stats-daily and 013-stats-day: the rollups (15-minute UTC buckets, the daily tier in
 // the network's zone), the live counters and the unique-click keys.
 
 import type { ColumnType } from "kysely";
@@ -69,12 +69,11 @@ export interface StatsLiveTable {
 export interface AnalyticsTables {
   stats_live: StatsLiveTable;
   stats_q: StatsQuarterTable;
-  stats_day_country: StatsDayMeasures & { country: string };
-  stats_day_offer: StatsDayMeasures & { offer_id: string; advertiser_id: string };
-  stats_day_publisher: StatsDayMeasures & { publisher_id: string };
-  stats_day_offer_publisher: StatsDayMeasures & {
+  stats_day: StatsDayMeasures & {
+    dim: number;
     offer_id: string;
     publisher_id: string;
+    country: string;
     advertiser_id: string;
   };
   click_uniques: ClickUniquesTable;

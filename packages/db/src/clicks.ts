@@ -6,7 +6,7 @@
 import { type ClickEvent, FRAUD_VERDICTS } from "@afftrack/core";
 import { type Insertable, type Kysely, sql } from "kysely";
 import { jsonb } from "./conversions";
-import { rollupCtes } from "./rollups";
+import { lateConversionMoves, rollupCtes } from "./rollups";
 import type { ClicksTable, Database } from "./schema";
 
 /**
@@ -36,6 +36,9 @@ const clickRollupRows = sql`
         CASE WHEN ip_hash IS NULL OR click_id IN (SELECT click_id FROM firsts) THEN 1 ELSE 0 END,
         0, 0, 0, 0, 0
       FROM ins`;
+
+/** A writer's rows: the clicks, and the conversions recorded before their click moved onto its dimensions. */
+const newClickRollupRows = sql`${clickRollupRows} UNION ALL ${lateConversionMoves(sql`ins`)}`;
 
 export async function insertClickBatch(db: Kysely<Database>, events: readonly ClickEvent[]): Promise<number> {
   if (events.length === 0) return 0;
@@ -73,7 +76,7 @@ export async function insertClickBatch(db: Kysely<Database>, events: readonly Cl
       ON CONFLICT (click_id, kind) WHERE click_id IS NOT NULL DO NOTHING
       RETURNING 1
     ), ${uniqueClickCtes},
-    ${rollupCtes(clickRollupRows)}
+    ${rollupCtes(newClickRollupRows)}
     SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM fraud) AS fraud,
       (SELECT count(*) FROM rollup_q) AS rollup_q
   `.execute(db);
@@ -108,7 +111,7 @@ export async function insertSdkClick(
       RETURNING click_id, tenant_id, tracking_code, offer_id, publisher_id, advertiser_id, verdict, created_at,
         country, device, os, browser, sub1, ip_hash
     ), ${uniqueClickCtes},
-    ${rollupCtes(clickRollupRows)}
+    ${rollupCtes(newClickRollupRows)}
     SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM rollup_q) AS rollup_q
   `.execute(db);
 }

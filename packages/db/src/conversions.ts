@@ -222,6 +222,73 @@ export async function insertConversion(
   return result.rows[0] ?? null;
 }
 
+/** A conversion insertConversions() may write: it takes no slot of a click's cap, fires no fraud rule. */
+export type UncappedConversion = NewConversion & { click_id: null };
+
+/** The columns insertConversions() reads from its JSON rows, with their SQL types. */
+const BATCH_COLUMNS =
+  sql.raw(`id text, tenant_id text, advertiser_id text, offer_id text, transaction_id text,
+  event_type text, publisher_id text, tracking_code text, click_verdict text, reported_click_id text,
+  attribution text, status text, amount numeric, currency text, payout numeric, payout_currency text,
+  revenue_in_rollup boolean, payout_in_rollup boolean, source text, api_key_id text, user_id text,
+  device_info jsonb, custom_params jsonb, metadata jsonb, sdk_version text, sdk_platform text, ord int`);
+
+/**
+ * Inserts many unattributed conversions (no click, so no slot and no fraud event) with their first
+ * history entries and rollups in ONE statement: the rollup rows they share are upserted once per
+ * key, not once per conversion. Answers, per row in order, the inserted row or null when its
+ * (advertiser_id, transaction_id) already exists, in Postgres or earlier in the same batch (the
+ * earlier row wins). Money goes in as JSON numbers, which Postgres reads as exact numerics.
+ *
+ * Throws when Postgres refuses any row (the statement writes nothing then): callers retry each row
+ * alone with insertConversion, so one bad row never fails its neighbours.
+ */
+export async function insertConversions(
+  db: Kysely<Database>,
+  rows: readonly UncappedConversion[],
+): Promise<Array<{ id: string; created_at: Date; attribution: ConversionAttribution } | null>> {
+  if (rows.length === 0) return [];
+  const json = JSON.stringify(
+    rows.map((c, ord) => ({
+      ...c,
+      event_type: c.event_type ?? "conversion",
+      amount: c.amount,
+      payout: c.payout,
+      device_info: c.device_info ?? null,
+      custom_params: c.custom_params ?? null,
+      metadata: c.metadata ?? null,
+      ord,
+    })),
+  );
+  const result = await sql<{ id: string; created_at: Date; attribution: ConversionAttribution }>`
+    WITH src AS (
+      SELECT * FROM jsonb_to_recordset(${json}::jsonb) AS r(${BATCH_COLUMNS})
+    ), ins AS (
+      INSERT INTO conversions (id, tenant_id, advertiser_id, offer_id, transaction_id, event_type, click_id,
+        publisher_id, tracking_code, click_verdict, reported_click_id, attribution, status, amount,
+        currency, payout, payout_currency, revenue_in_rollup, payout_in_rollup, source, api_key_id,
+        user_id, device_info, custom_params, metadata, sdk_version, sdk_platform)
+      SELECT id, tenant_id, advertiser_id, offer_id, transaction_id, event_type, NULL, publisher_id,
+        tracking_code, click_verdict, reported_click_id, attribution, status, amount, currency, payout,
+        payout_currency, revenue_in_rollup, payout_in_rollup, source, api_key_id, user_id, device_info,
+        custom_params, metadata, sdk_version, sdk_platform
+      FROM src ORDER BY ord
+      ON CONFLICT (advertiser_id, transaction_id) DO NOTHING
+      RETURNING id, tenant_id, advertiser_id, offer_id, publisher_id, click_id, status, amount, currency, payout,
+        payout_currency, created_at, attribution
+    ), hist AS (
+      INSERT INTO conversion_status_history (conversion_id, tenant_id, from_status, to_status, source)
+      SELECT ins.id, ins.tenant_id, NULL, ins.status, src.source FROM ins JOIN src ON src.id = ins.id
+      RETURNING 1
+    ), ${rollupCtes(conversionRollupRows(sql`ins`))}
+    SELECT id, created_at, attribution, (SELECT count(*) FROM hist) AS history,
+      (SELECT count(*) FROM rollup_q) AS rollups
+    FROM ins
+  `.execute(db);
+  const byId = new Map(result.rows.map((r) => [r.id, r]));
+  return rows.map((c) => byId.get(c.id) ?? null);
+}
+
 type Status = ConversionsTable["status"];
 
 export type StatusChangeResult =
@@ -245,7 +312,9 @@ export const ALLOWED_STATUS_CHANGES: Readonly<Record<string, readonly string[]>>
 export async function changeConversionStatus(
   db: Kysely<Database>,
   p: {
-    advertiserId: string;
+    /** An advertiser's own conversions (API key, advertiser user); with only `tenantId`, any of the network's (its admin). */
+    advertiserId?: string | null;
+    tenantId?: string;
     conversionId?: string | null;
     transactionId?: string | null;
     to: Status;
@@ -253,8 +322,12 @@ export async function changeConversionStatus(
     source: string;
     /** The caller's IP: it must be inside the conversion's offer's postback allowlist, if it has one. */
     clientIp: string | null;
+    /** A signed-in dashboard user is no server: the offer's postback allowlist does not apply. */
+    skipIpAllowlist?: boolean;
   },
 ): Promise<StatusChangeResult> {
+  if (!p.advertiserId && !p.tenantId)
+    throw new Error("changeConversionStatus needs an advertiser or a network");
   return db.transaction().execute(async (tx) => {
     let q = tx
       .selectFrom("conversions")
@@ -279,13 +352,14 @@ export async function changeConversionStatus(
             .whereRef("offers.id", "=", "conversions.offer_id")
             .as("offer_allowlist"),
       ])
-      .where("advertiser_id", "=", p.advertiserId);
+      .$if(Boolean(p.advertiserId), (qb) => qb.where("advertiser_id", "=", p.advertiserId as string))
+      .$if(Boolean(p.tenantId), (qb) => qb.where("tenant_id", "=", p.tenantId as string));
     if (p.conversionId) q = q.where("id", "=", p.conversionId);
     if (p.transactionId) q = q.where("transaction_id", "=", p.transactionId);
     const row = await q.forUpdate().executeTakeFirst();
     if (!row) return { kind: "not_found" };
     const allowlist = row.offer_allowlist ?? [];
-    if (allowlist.length > 0 && !(p.clientIp && isIpAllowed(p.clientIp, allowlist))) {
+    if (!p.skipIpAllowlist && allowlist.length > 0 && !(p.clientIp && isIpAllowed(p.clientIp, allowlist))) {
       return { kind: "ip_not_allowed", id: row.id };
     }
     const base = { id: row.id, transaction_id: row.transaction_id };

@@ -1,6 +1,8 @@
 export * from "./advertisers";
 export type * from "./analytics-schema";
 export * from "./api-keys";
+export * from "./applications";
+export type * from "./applications-schema";
 export * from "./clicks";
 export * from "./client";
 export * from "./conversions";

@@ -15,7 +15,7 @@ import {
 } from "@afftrack/core";
 import type { Kysely } from "kysely";
 import { liveSecret } from "./link-secrets";
-import { offerNotFound, openToPublisher } from "./offers";
+import { listedToPublisher, offerNotFound, openToPublisher } from "./offers";
 import { type Page, paginate } from "./pagination";
 import type { Database } from "./schema";
 import type { CallerScope } from "./scope";
@@ -191,7 +191,16 @@ export async function joinOfferOrThrow(
   )
     .where("o.id", "=", offerId)
     .executeTakeFirst();
-  if (!offer) throw offerNotFound();
+  if (!offer) {
+    // Listed to them, but admitting publishers by application: say so rather than "not found".
+    const applicable = await listedToPublisher(db.selectFrom("offers as o").select("o.id"), caller)
+      .where("o.id", "=", offerId)
+      .executeTakeFirst();
+    if (applicable) {
+      throw new ApiError("FORBIDDEN", "This offer admits publishers by application: apply to it first");
+    }
+    throw offerNotFound();
+  }
   const publisher = await db
     .selectFrom("publishers")
     .select("status")

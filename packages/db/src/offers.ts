@@ -17,6 +17,7 @@ import {
 } from "@afftrack/core";
 import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
 import { advertiserScopeOrThrow } from "./advertisers";
+import type { ApplicationStatus } from "./applications-schema";
 import { extendRetiringSecrets } from "./link-secrets";
 import { escapeLike, type Page, paginate } from "./pagination";
 import type { Database, OfferStatus } from "./schema";
@@ -38,6 +39,7 @@ const FIELDS = [
   "max_link_ttl_seconds",
   "visibility",
   "allowed_publisher_ids",
+  "accepts_applications",
   "postback_ip_allowlist",
   "attribution_window_days",
   "conversions_per_click",
@@ -68,6 +70,7 @@ interface OfferRow {
   max_link_ttl_seconds: number | null;
   visibility: "public" | "private";
   allowed_publisher_ids: string[];
+  accepts_applications: boolean;
   postback_ip_allowlist: string[];
   attribution_window_days: number;
   conversions_per_click: number;
@@ -110,6 +113,7 @@ function toOffer(row: OfferRow): Offer {
     fallback_url: row.fallback_url,
     visibility: row.visibility,
     allowed_publisher_ids: row.allowed_publisher_ids,
+    accepts_applications: row.accepts_applications,
     postback_ip_allowlist: row.postback_ip_allowlist,
     short_link_policy: row.short_link_policy,
     dedupe_mode: row.dedupe_mode,
@@ -120,12 +124,20 @@ function toOffer(row: OfferRow): Offer {
   };
 }
 
-/** A publisher's view: no other publishers' ids, no postback allowlist; whether they joined. */
-function toPublisherOffer(row: OfferRow & { user_offer_id: string | null }): PublisherOffer {
+type PublisherOfferRow = OfferRow & {
+  user_offer_id: string | null;
+  can_join: boolean;
+  application_status: ApplicationStatus | null;
+};
+
+/** A publisher's view: no other publishers' ids, no postback allowlist; joined, open, applied. */
+function toPublisherOffer(row: PublisherOfferRow): PublisherOffer {
   return {
     ...shared(row),
     joined: row.user_offer_id !== null,
     user_offer_id: row.user_offer_id,
+    can_join: row.can_join,
+    application_status: row.application_status,
     created_at: row.created_at.toISOString(),
   };
 }
@@ -146,6 +158,45 @@ function assertRevshareWithin100(payoutType: string, payoutAmount: number): void
 
 /** Offers a publisher may see and join: active, of an active advertiser, public or listing them. */
 export function openToPublisher<O>(qb: SelectQueryBuilder<OffersAs<"o">, "o", O>, caller: CallerScope) {
+  return activeInNetwork(qb, caller).where((eb) =>
+    eb.or([
+      eb("o.visibility", "=", "public"),
+      eb(sql.val(caller.publisher_id as string), "=", eb.fn.any("o.allowed_publisher_ids")),
+    ]),
+  );
+}
+
+/** Offers a publisher sees listed: those open to them, and private ones that accept applications. */
+export function listedToPublisher<O>(qb: SelectQueryBuilder<OffersAs<"o">, "o", O>, caller: CallerScope) {
+  return activeInNetwork(qb, caller).where((eb) =>
+    eb.or([
+      eb("o.visibility", "=", "public"),
+      eb("o.accepts_applications", "=", true),
+      eb(sql.val(caller.publisher_id as string), "=", eb.fn.any("o.allowed_publisher_ids")),
+    ]),
+  );
+}
+
+/** A publisher's rows: the offer, their link (if joined), whether it is open to them, their application. */
+function publisherOffers(db: Kysely<Database>, caller: CallerScope) {
+  const pub = caller.publisher_id as string;
+  return db
+    .selectFrom("offers as o")
+    .leftJoin("tracking_links as l", (j) => j.onRef("l.offer_id", "=", "o.id").on("l.publisher_id", "=", pub))
+    .leftJoin("offer_applications as a", (j) =>
+      j.onRef("a.offer_id", "=", "o.id").on("a.publisher_id", "=", pub),
+    )
+    .select((eb) => [
+      ...COLUMNS,
+      "l.id as user_offer_id",
+      "a.status as application_status",
+      sql<boolean>`(${eb.or([eb("o.visibility", "=", "public"), eb(sql.val(pub), "=", eb.fn.any("o.allowed_publisher_ids"))])})`.as(
+        "can_join",
+      ),
+    ]);
+}
+
+function activeInNetwork<O>(qb: SelectQueryBuilder<OffersAs<"o">, "o", O>, caller: CallerScope) {
   return qb
     .where("o.tenant_id", "=", caller.tenant_id)
     .where("o.status", "=", "active")
@@ -156,12 +207,6 @@ export function openToPublisher<O>(qb: SelectQueryBuilder<OffersAs<"o">, "o", O>
           .whereRef("adv.id", "=", "o.advertiser_id")
           .where("adv.status", "=", "active"),
       ),
-    )
-    .where((eb) =>
-      eb.or([
-        eb("o.visibility", "=", "public"),
-        eb(sql.val(caller.publisher_id as string), "=", eb.fn.any("o.allowed_publisher_ids")),
-      ]),
     );
 }
 
@@ -235,13 +280,8 @@ export function listOffers(
       .$if(advertiser_id !== undefined, (b) => b.where("o.advertiser_id", "=", advertiser_id as string))
       .$if(q !== undefined, (b) => b.where("o.name", "ilike", `%${escapeLike(q as string)}%`));
   if (caller.role === "publisher") {
-    const base = db
-      .selectFrom("offers as o")
-      .leftJoin("tracking_links as l", (j) =>
-        j.onRef("l.offer_id", "=", "o.id").on("l.publisher_id", "=", caller.publisher_id as string),
-      )
-      .select([...COLUMNS, "l.id as user_offer_id"]);
-    return paginate(filtered(openToPublisher(base, caller)), "o", query, toPublisherOffer);
+    const base = publisherOffers(db, caller);
+    return paginate(filtered(listedToPublisher(base, caller)), "o", query, toPublisherOffer);
   }
   const base = db
     .selectFrom("offers as o")
@@ -262,18 +302,13 @@ export async function getOfferOrThrow(
 ): Promise<Offer | PublisherOffer> {
   if (caller.role !== "publisher") return toOffer(await managedOfferOrThrow(db, caller, id));
   // A publisher keeps seeing an offer they joined (to follow its status), open or not.
-  const row = await db
-    .selectFrom("offers as o")
-    .leftJoin("tracking_links as l", (j) =>
-      j.onRef("l.offer_id", "=", "o.id").on("l.publisher_id", "=", caller.publisher_id as string),
-    )
-    .select([...COLUMNS, "l.id as user_offer_id"])
+  const row = await publisherOffers(db, caller)
     .where("o.id", "=", id)
     .where("o.tenant_id", "=", caller.tenant_id)
     .executeTakeFirst();
   if (!row) throw offerNotFound();
   if (row.user_offer_id === null) {
-    const open = await openToPublisher(db.selectFrom("offers as o").select("o.id"), caller)
+    const open = await listedToPublisher(db.selectFrom("offers as o").select("o.id"), caller)
       .where("o.id", "=", id)
       .executeTakeFirst();
     if (!open) throw offerNotFound();

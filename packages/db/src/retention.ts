@@ -1,6 +1,6 @@
 // Retention of raw clicks (007-analytics): clicks is partitioned by UTC month, so old clicks go by
 // dropping whole partitions (instant, no vacuum), and new months get their partition ahead of
-// time. Rollups (stats_q, stats_day_*) are separate tables and stay: the numbers outlive the raw rows.
+// time. Rollups (stats_q, stats_day) are separate tables and stay: the numbers outlive the raw rows.
 // Also purges the short-lived helper rows: unique-click keys and live per-minute counters.
 
 import { type Kysely, sql } from "kysely";

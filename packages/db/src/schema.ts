@@ -3,6 +3,7 @@
 import type { DedupeMode, FraudRules, ShortLinkPolicy } from "@afftrack/core";
 import type { ColumnType, Generated } from "kysely";
 import type { AnalyticsTables } from "./analytics-schema";
+import type { ApplicationTables } from "./applications-schema";
 import type { TrackerTables } from "./tracker-schema";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -84,6 +85,8 @@ export interface OffersTable {
   fraud_rules: ColumnType<Partial<FraudRules>, string | undefined, string>;
   /** 006-link-ttl: the advertiser's maximum link TTL (null: the seed's 24 hours). */
   max_link_ttl_seconds: ColumnType<number | null, number | null | undefined>;
+  /** 014: a private offer listed to every publisher of the network, who may apply to it. */
+  accepts_applications: ColumnType<boolean, boolean | undefined>;
 }
 
 /** 003-management: rotating refresh tokens (stored hashed). */
@@ -350,7 +353,7 @@ export interface WebhookAttemptsTable {
   created_at: Timestamp;
 }
 
-export interface Database extends TrackerTables, AnalyticsTables {
+export interface Database extends TrackerTables, AnalyticsTables, ApplicationTables {
   tenants: TenantsTable;
   advertisers: AdvertisersTable;
   publishers: PublishersTable;

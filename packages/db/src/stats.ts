@@ -1,16 +1,18 @@
 // Analytics reads (issue 9): GET /api/stats over the rollups, the live per-minute counters and the
 // network's time zone. Nothing here scans raw clicks. Two tiers:
-// - the daily tier (stats_day_*: per local day of the NETWORK's zone, one narrow table per
-//   dimension) answers the dashboards' common queries: day/week/month and at most offer,
+// - the daily tier (stats_day: per local day of the NETWORK's zone, one row set per dimension,
+//   013-stats-day) answers the dashboards' common queries: day/week/month and at most offer,
 //   publisher, country (or offer × publisher), role scope, in the network's zone;
 // - stats_q (15-minute UTC buckets, every dimension) answers everything else, exactly in any IANA
-//   zone, and the partial local days at the edges of a range the daily tier cannot cut.
+//   zone, and the partial local days at the edges of a range the daily tier cannot cut;
+// - stats_total (15-minute UTC buckets, no dimension) stands in for stats_q when a network admin's
+//   request needs no dimension (no filter, time groups only): 96 rows a day whatever the volume.
 //
 // Time zones and DST: buckets are UTC instants; the query converts each bucket's start with
 // `AT TIME ZONE` (Postgres's tzdata), so a bucket belongs to the local hour/day/week/month its start
 // falls in, on either side of a DST change. Range ends given as local dates are converted the same
 // way (a local day of 23 or 25 hours is just fewer or more buckets). A range read from the daily
-// tier is split: whole local days from stats_day_*, the partial days at its edges from stats_q;
+// tier is split: whole local days from stats_day, the partial days at its edges from stats_q;
 // a range ending now reads today whole from the daily tier (nothing is recorded after now).
 
 import {
@@ -26,14 +28,20 @@ import {
 } from "@afftrack/core";
 import { type Kysely, type RawBuilder, sql } from "kysely";
 import { paginate } from "./pagination";
-import { type DailyTable, rebuildDailyTier } from "./rollups";
+import { DAILY_DIMS, type DailyDim, rebuildDailyTier } from "./rollups";
 import type { Database } from "./schema";
 import type { CallerScope } from "./scope";
 
 const MAX_ROWS = 10_000;
 
-/** Which tier answers a request: the daily table (whole days) or stats_q only. */
-export type StatsPlan = { tier: "day"; table: DailyTable } | { tier: "fine"; table: "stats_q" };
+/**
+ * Which tier answers a request: the daily tier (whole days; its partial edge days from `edges`) or a
+ * 15-minute table only: stats_total when the request needs no dimension, else stats_q.
+ */
+export type StatsPlan = { tier: "day"; dim: DailyDim; edges: FineTable } | { tier: "fine"; table: FineTable };
+type FineTable = "stats_q" | "stats_total";
+
+const TIME_GROUPS: readonly StatsGroup[] = ["hour", "day", "week", "month"];
 
 const DAY_GROUPS: readonly StatsGroup[] = ["day", "week", "month", "offer", "publisher", "country"];
 
@@ -48,7 +56,14 @@ export function planStats(
   caller: CallerScope,
   force?: "fine",
 ): StatsPlan {
-  const fine: StatsPlan = { tier: "fine", table: "stats_q" };
+  // A network admin's unfiltered request grouped by time at most: the network totals suffice.
+  const totals =
+    force !== "fine" &&
+    caller.role === "network_admin" &&
+    q.group_by.every((g) => TIME_GROUPS.includes(g)) &&
+    [q.offer_id, q.publisher_id, q.country, q.device, q.sub1].every((f) => f === undefined);
+  const edges: FineTable = totals ? "stats_total" : "stats_q";
+  const fine: StatsPlan = { tier: "fine", table: edges };
   if (force === "fine" || zone !== networkZone) return fine;
   if (q.group_by.some((g) => !DAY_GROUPS.includes(g)) || q.device !== undefined || q.sub1 !== undefined) {
     return fine;
@@ -61,11 +76,10 @@ export function planStats(
   if (caller.role === "publisher") need.add("publisher");
   if (caller.role === "advertiser") need.add("advertiser");
   const within = (dims: string[]) => [...need].every((d) => dims.includes(d));
-  if (within(["country"])) return { tier: "day", table: "stats_day_country" };
-  if (within(["offer", "advertiser"])) return { tier: "day", table: "stats_day_offer" };
-  if (within(["publisher"])) return { tier: "day", table: "stats_day_publisher" };
-  if (within(["offer", "publisher", "advertiser"]))
-    return { tier: "day", table: "stats_day_offer_publisher" };
+  if (within(["country"])) return { tier: "day", dim: "country", edges };
+  if (within(["offer", "advertiser"])) return { tier: "day", dim: "offer", edges };
+  if (within(["publisher"])) return { tier: "day", dim: "publisher", edges };
+  if (within(["offer", "publisher", "advertiser"])) return { tier: "day", dim: "offer_publisher", edges };
   return fine;
 }
 
@@ -240,6 +254,15 @@ export async function getNetworkTimezone(db: Kysely<Database>, tenantId: string)
   return row?.timezone ?? "UTC";
 }
 
+/** A zone ICU knows but this Postgres's tzdata does not, or a date out of range: the caller's input. */
+function refusedRange(err: unknown): never {
+  const code = (err as { code?: unknown }).code;
+  if (code === "22023" || code === "22008" || code === "22007") {
+    throw new ApiError("INVALID_PARAMS", 'Invalid parameter "timezone" or range: Postgres refused it');
+  }
+  throw err;
+}
+
 export async function queryStats(
   db: Kysely<Database>,
   caller: CallerScope,
@@ -265,8 +288,39 @@ export async function queryStats(
     ...filterSql("sub1", q.sub1),
   ];
   const counted = sql`${sql.val([...COUNTED_VERDICTS])}::text[]`;
-  // Range bounds as scalar subqueries (init plans): the index scans get them as their bounds.
-  const rangeCol = (col: string) => sql`(SELECT ${sql.ref(col)} FROM r)`;
+  const periods: ("cur" | "prev")[] = q.compare ? ["cur", "prev"] : ["cur"];
+  const splits =
+    plan.tier === "day"
+      ? sql`, ${sql.join(
+          periods.map((p) => {
+            const [f, t] = p === "cur" ? ["f", "t"] : ["pf", "pt"];
+            const open = p === "cur" ? sql`r1.open_end` : sql`false`;
+            return sql`LATERAL (${splitSql(f, t, open, tz)}) ${sql.raw(`${p}(${p}_d1, ${p}_d2, ${p}_e1, ${p}_e2)`)}`;
+          }),
+        )}`
+      : sql``;
+  // The range first, on its own: its bounds then reach the rollup scans as parameters, so the planner
+  // sees how many rows they select (a bitmap scan of the daily tier's pages, not one index probe per
+  // row as with bounds hidden in an init plan). Every value as text: exact, whatever the session zone.
+  const utc = (col: string) => sql`to_char(${sql.ref(col)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+  const rangeColumns = [
+    "f",
+    "t",
+    "pf",
+    "pt",
+    ...(plan.tier === "day" ? periods.flatMap((p) => ["d1", "d2", "e1", "e2"].map((c) => `${p}_${c}`)) : []),
+  ];
+  const range = await sql<Record<string, string>>`
+    SELECT ${utc("r.f")} AS f_utc, ${utc("r.t")} AS t_utc, ${utc("r.pf")} AS pf_utc, ${utc("r.pt")} AS pt_utc,
+      ${sql.join(rangeColumns.map((c) => sql`${sql.ref(`r.${c}`)}::text AS ${sql.ref(c)}`))}
+    FROM (SELECT * FROM (SELECT * FROM (${rangeSql(q, tz, now)}) r1(f, t, pf, pt, open_end)) r1 ${splits}) r
+  `
+    .execute(db)
+    .catch(refusedRange);
+  const bounds = range.rows[0];
+  if (!bounds) throw new Error("stats: no range row");
+  const rangeCol = (col: string) =>
+    /_d[12]$/.test(col) ? sql`${bounds[col]}::date` : sql`${bounds[col]}::timestamptz`;
   const fraud = sql`${sql.val([...FRAUD_VERDICTS])}::text[]`;
   const keys = (tier: "day" | "fine") =>
     groups.length > 0
@@ -280,20 +334,32 @@ export async function queryStats(
       s.pending_conversions, s.approved_conversions, s.rejected_conversions, s.revenue, s.payout
     FROM stats_q s WHERE s.tenant_id = ${caller.tenant_id} AND s.bucket >= ${rangeCol(lo)} AND s.bucket < ${rangeCol(hi)}
       AND ${sql.join([...filters, ...(q.include_bots ? [] : [sql`s.verdict <> 'bot'`])], sql` AND `)}`;
+  // Without bots, a folded row holding only bot clicks is no group (stats_q drops its bot rows alike).
+  const notBotsOnly = q.include_bots ? [] : [sql`NOT (s.clicks > 0 AND s.clicks = s.bot_clicks)`];
   // One period's whole local days [lo, hi) from the daily table.
-  const daily = (name: string, table: DailyTable, lo: string, hi: string) => sql`
+  const daily = (name: string, dim: DailyDim, lo: string, hi: string) => sql`
     SELECT ${sql.lit(name)}::text AS period, ${keys("day")} s.currency, s.payout_currency,
       ${q.include_bots ? sql`s.clicks, s.unique_clicks` : sql`s.clicks - s.bot_clicks AS clicks, s.unique_clicks - s.bot_unique_clicks AS unique_clicks`},
       s.valid_clicks, s.fraud_clicks, s.pending_conversions, s.approved_conversions, s.rejected_conversions,
       s.revenue, s.payout
-    FROM ${sql.table(table)} s WHERE s.tenant_id = ${caller.tenant_id} AND s.day >= ${rangeCol(lo)}
-      AND s.day < ${rangeCol(hi)} AND ${sql.join(filters, sql` AND `)}`;
-  const periods: ("cur" | "prev")[] = q.compare ? ["cur", "prev"] : ["cur"];
+    FROM stats_day s WHERE s.tenant_id = ${caller.tenant_id} AND s.dim = ${sql.lit(DAILY_DIMS[dim])}
+      AND s.day >= ${rangeCol(lo)}
+      AND s.day < ${rangeCol(hi)} AND ${sql.join([...filters, ...notBotsOnly], sql` AND `)}`;
+  // One period's 15-minute network totals in [lo, hi) (no dimension: only time groups).
+  const total = (name: string, lo: string, hi: string) => sql`
+    SELECT ${sql.lit(name)}::text AS period, ${keys("fine")} s.currency, s.payout_currency,
+      ${q.include_bots ? sql`s.clicks, s.unique_clicks` : sql`s.clicks - s.bot_clicks AS clicks, s.unique_clicks - s.bot_unique_clicks AS unique_clicks`},
+      s.valid_clicks, s.fraud_clicks, s.pending_conversions, s.approved_conversions, s.rejected_conversions,
+      s.revenue, s.payout
+    FROM stats_total s WHERE s.tenant_id = ${caller.tenant_id} AND s.bucket >= ${rangeCol(lo)}
+      AND s.bucket < ${rangeCol(hi)} ${notBotsOnly.length > 0 ? sql`AND ${notBotsOnly[0]}` : sql``}`;
   const segments: RawBuilder<unknown>[] = [];
   for (const p of periods) {
     const [f, t] = p === "cur" ? ["f", "t"] : ["pf", "pt"];
+    const fineOf = (lo: string, hi: string, table: FineTable) =>
+      table === "stats_total" ? total(p, lo, hi) : fine(p, lo, hi);
     if (plan.tier === "fine") {
-      segments.push(fine(p, f, t));
+      segments.push(fineOf(f, t, plan.table));
     } else {
       // Edges that are always empty are left out (fewer plans to make): a period starting at a
       // local midnight (a local date, a calendar or N-day interval) or ending at one or now.
@@ -305,53 +371,35 @@ export async function queryStats(
           : interval !== undefined &&
             (CALENDAR[interval] !== undefined || ROLLING_DAYS[interval] !== undefined);
       const alignedEnd = p === "cur" && (q.to === undefined || q.to.length === 10);
-      if (!alignedStart) segments.push(fine(p, f, `${p}_e1`));
-      segments.push(daily(p, plan.table, `${p}_d1`, `${p}_d2`));
-      if (!alignedEnd) segments.push(fine(p, `${p}_e2`, t));
+      if (!alignedStart) segments.push(fineOf(f, `${p}_e1`, plan.edges));
+      segments.push(daily(p, plan.dim, `${p}_d1`, `${p}_d2`));
+      if (!alignedEnd) segments.push(fineOf(`${p}_e2`, t, plan.edges));
     }
   }
-  const splits =
-    plan.tier === "day"
-      ? sql`, ${sql.join(
-          periods.map((p) => {
-            const [f, t] = p === "cur" ? ["f", "t"] : ["pf", "pt"];
-            const open = p === "cur" ? sql`r1.open_end` : sql`false`;
-            return sql`LATERAL (${splitSql(f, t, open, tz)}) ${sql.raw(`${p}(${p}_d1, ${p}_d2, ${p}_e1, ${p}_e2)`)}`;
-          }),
-        )}`
-      : sql``;
   const revenue = caller.role === "publisher" ? sql`'0'` : sql`sum(z.revenue)::text`;
   const groupRefs = groups.map((g) => sql.ref(`z.k_${g}`));
   const outerKeys = groups.map(
     (g) => sql`${keyExpr(g, tz, plan.tier).outer(sql.ref(`z.k_${g}`))} AS ${sql.ref(`k_${g}`)}`,
   );
-  const utc = (col: string) => sql`to_char(${sql.ref(col)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
-  const result = await sql<{ f: string; t: string; pf: string; pt: string; data: StatsSqlRow[] }>`
-    WITH r AS MATERIALIZED (SELECT * FROM (SELECT * FROM (${rangeSql(q, tz, now)}) r1(f, t, pf, pt, open_end)) r1 ${splits})
-    SELECT ${utc("r.f")} AS f, ${utc("r.t")} AS t, ${utc("r.pf")} AS pf, ${utc("r.pt")} AS pt,
-      (SELECT coalesce(json_agg(g), '[]'::json) FROM (
-        SELECT z.period, z.currency, z.payout_currency,
-          ${groups.length > 0 ? sql`${sql.join(outerKeys)},` : sql``}
-          sum(z.clicks) AS clicks, sum(z.unique_clicks) AS unique_clicks, sum(z.valid_clicks) AS valid_clicks,
-          sum(z.fraud_clicks) AS fraud_clicks, sum(z.pending_conversions) AS pending,
-          sum(z.approved_conversions) AS approved, sum(z.rejected_conversions) AS rejected,
-          ${revenue} AS revenue, sum(z.payout)::text AS payout
-        FROM (${sql.join(segments, sql` UNION ALL `)}) z
-        GROUP BY z.period, ${groups.length > 0 ? sql`${sql.join(groupRefs)},` : sql``} z.currency, z.payout_currency
-      ) g) AS data
-    FROM r
+  const result = await sql<StatsSqlRow>`
+    SELECT z.period, z.currency, z.payout_currency,
+      ${groups.length > 0 ? sql`${sql.join(outerKeys)},` : sql``}
+      sum(z.clicks) AS clicks, sum(z.unique_clicks) AS unique_clicks, sum(z.valid_clicks) AS valid_clicks,
+      sum(z.fraud_clicks) AS fraud_clicks, sum(z.pending_conversions) AS pending,
+      sum(z.approved_conversions) AS approved, sum(z.rejected_conversions) AS rejected,
+      ${revenue} AS revenue, sum(z.payout)::text AS payout
+    FROM (${sql.join(segments, sql` UNION ALL `)}) z
+    GROUP BY z.period, ${groups.length > 0 ? sql`${sql.join(groupRefs)},` : sql``} z.currency, z.payout_currency
   `
     .execute(db)
-    .catch((err: unknown) => {
-      const code = (err as { code?: unknown }).code;
-      // A zone ICU knows but this Postgres's tzdata does not, or a date out of range.
-      if (code === "22023" || code === "22008" || code === "22007") {
-        throw new ApiError("INVALID_PARAMS", 'Invalid parameter "timezone" or range: Postgres refused it');
-      }
-      throw err;
-    });
-  const row = result.rows[0];
-  if (!row) throw new Error("stats: no range row");
+    .catch(refusedRange);
+  const row = {
+    f: bounds.f_utc as string,
+    t: bounds.t_utc as string,
+    pf: bounds.pf_utc as string,
+    pt: bounds.pt_utc as string,
+    data: result.rows,
+  };
   return assemble(row, groups, zone, caller, q.compare !== undefined);
 }
 
@@ -554,7 +602,7 @@ export async function getNetworkSettings(db: Kysely<Database>, tenantId: string)
 /**
  * Sets the network's time zone; Postgres must know it too (its tzdata converts the buckets). A
  * change rebuilds the network's daily tier from stats_q in the new zone, in the same transaction:
- * SHARE ROW EXCLUSIVE on the daily tables makes the writers (ROW EXCLUSIVE, taken before their
+ * SHARE ROW EXCLUSIVE on stats_day makes the writers (ROW EXCLUSIVE, taken before their
  * statement's snapshot) wait for the commit, so every click is counted in exactly one zone's day
  * and readers keep reading the old days until then. It reads the network's whole stats_q (about
  * one row per click at high density): seconds per million rows, writers paused meanwhile.
@@ -573,18 +621,10 @@ export async function updateNetworkTimezone(db: Kysely<Database>, tenantId: stri
       .forUpdate()
       .executeTakeFirstOrThrow();
     if (current.timezone !== timezone) {
-      await sql`LOCK TABLE stats_day_country, stats_day_offer, stats_day_publisher, stats_day_offer_publisher
-        IN SHARE ROW EXCLUSIVE MODE`.execute(tx);
+      await sql`LOCK TABLE stats_day IN SHARE ROW EXCLUSIVE MODE`.execute(tx);
       await tx.updateTable("tenants").set({ timezone }).where("id", "=", tenantId).execute();
-      for (const table of [
-        "stats_day_country",
-        "stats_day_offer",
-        "stats_day_publisher",
-        "stats_day_offer_publisher",
-      ] as const) {
-        await tx.deleteFrom(table).where("tenant_id", "=", tenantId).execute();
-      }
-      for (const statement of rebuildDailyTier(tenantId)) await statement.execute(tx);
+      await tx.deleteFrom("stats_day").where("tenant_id", "=", tenantId).execute();
+      await rebuildDailyTier(tenantId).execute(tx);
     }
     return tx
       .selectFrom("tenants")

@@ -428,6 +428,70 @@ export async function loadConversionFact(
   return result.rows[0] ?? null;
 }
 
+/** loadConversionFact for many conversions in one statement, by id (absent ids are not found). */
+export async function loadConversionFacts(
+  db: Kysely<Database>,
+  conversionIds: readonly string[],
+): Promise<Map<string, ConversionFact>> {
+  if (conversionIds.length === 0) return new Map();
+  const result = await sql<ConversionFact>`
+    SELECT c.id, c.tenant_id, c.advertiser_id, c.offer_id, c.publisher_id, c.transaction_id, c.event_type,
+      c.click_id, c.status, c.amount::text AS amount, trim(c.currency) AS currency, c.payout::text AS payout,
+      trim(c.payout_currency) AS payout_currency, c.created_at, k.sub1, k.sub2, k.sub3, k.sub4, k.sub5,
+      (c.click_id IS NULL OR NOT EXISTS (SELECT 1 FROM conversions o WHERE o.click_id = c.click_id
+        AND (o.created_at, o.id) < (c.created_at, c.id))) AS first_of_click,
+      c.click_verdict, coalesce(k.flags, '{}') AS click_flags,
+      ARRAY(SELECT f.kind FROM fraud_events f WHERE c.click_id IS NOT NULL AND f.click_id = c.click_id
+        AND f.detail->>'conversion_id' = c.id ORDER BY f.kind) AS fraud_kinds
+    FROM conversions c LEFT JOIN clicks k ON k.click_id = c.click_id
+    WHERE c.id = ANY(${[...new Set(conversionIds)]}::text[])
+  `.execute(db);
+  return new Map(result.rows.map((r) => [r.id, r]));
+}
+
+type EndpointTarget = Pick<ConversionFact, "tenant_id" | "advertiser_id" | "publisher_id" | "offer_id">;
+
+/** Whether endpoint e hears about conversion c: endpointsForConversion's condition. */
+export function endpointHearsConversion(e: EndpointRow, c: EndpointTarget): boolean {
+  return (
+    e.tenant_id === c.tenant_id &&
+    e.enabled &&
+    e.deleted_at === null &&
+    ((e.kind === "webhook" && e.advertiser_id === c.advertiser_id) ||
+      (c.publisher_id !== null && e.publisher_id === c.publisher_id)) &&
+    (e.offer_id === null || e.offer_id === c.offer_id)
+  );
+}
+
+/**
+ * endpointsForConversion for many conversions in one statement: every endpoint any of them may
+ * reach; pick each conversion's with endpointHearsConversion.
+ */
+export function endpointsForConversions(
+  db: Kysely<Database>,
+  cs: readonly EndpointTarget[],
+): Promise<EndpointRow[]> {
+  if (cs.length === 0) return Promise.resolve([]);
+  const unique = (xs: Array<string | null>) => [...new Set(xs.filter((x): x is string => x !== null))];
+  const publishers = unique(cs.map((c) => c.publisher_id));
+  return db
+    .selectFrom("webhook_endpoints")
+    .selectAll()
+    .where("tenant_id", "in", unique(cs.map((c) => c.tenant_id)))
+    .where("enabled", "=", true)
+    .where("deleted_at", "is", null)
+    .where((eb) =>
+      eb.or([
+        eb.and([
+          eb("kind", "=", "webhook"),
+          eb("advertiser_id", "in", unique(cs.map((c) => c.advertiser_id))),
+        ]),
+        ...(publishers.length > 0 ? [eb("publisher_id", "in", publishers)] : []),
+      ]),
+    )
+    .execute();
+}
+
 /** Enabled endpoints that hear about this conversion: the advertiser's, and its publisher's. */
 export function endpointsForConversion(
   db: Kysely<Database>,

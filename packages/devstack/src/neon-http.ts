@@ -478,8 +478,15 @@ export async function startNeonHttp(opts: NeonHttpOptions): Promise<NeonHttp> {
       );
   };
 
+  // Local-only: SQL requests served (round trips), for benchmarks counting them. Not Neon's.
+  let requests = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "GET" && path === "/__stats") {
+      sendJson(res, 200, JSON.stringify({ requests }));
+      return;
+    }
+    if (path === "/sql") requests++;
     if (req.method === "OPTIONS") {
       res.writeHead(204, CORS_HEADERS);
       res.end();

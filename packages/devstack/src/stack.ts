@@ -60,6 +60,16 @@ export interface StackOptions {
   cf?: Record<string, unknown>;
 }
 
+/**
+ * The options `pnpm dev` starts the stack with (besides its ports and the dashboard): request logs
+ * on, 1 s queue batches, PgBouncer when installed. bench/redirect measures the same stack.
+ */
+export const DEV_STACK_OPTIONS = {
+  verbose: true,
+  queueBatchTimeout: 1,
+  pooler: "auto",
+} as const satisfies StackOptions;
+
 export interface Stack {
   edgeUrl: string;
   apiUrl: string;

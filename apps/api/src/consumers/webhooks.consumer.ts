@@ -14,7 +14,7 @@ import {
   attemptDeliveries,
   type DeliveryDeps,
   enqueueAttempts,
-  fanOutConversionFact,
+  fanOutConversionFacts,
   fanOutFraud,
 } from "../services/webhook-delivery";
 
@@ -40,6 +40,29 @@ export async function consumeWebhooks(
   const early: { job: AttemptJob; delayMs: number; message: Message<WebhookQueueMessage> }[] = [];
   const settled = new Set<Message<WebhookQueueMessage>>();
   const now = services.now();
+  // The batch's conversion facts fan out together: a few statements for all of them.
+  const conversions = batch.messages.filter(
+    (m): m is Message<Extract<WebhookQueueMessage, { kind: "conversion" }>> =>
+      m.body?.v === 1 && m.body.kind === "conversion",
+  );
+  const fanOut = async () => {
+    if (conversions.length === 0) return;
+    try {
+      const found = await fanOutConversionFacts(
+        deps,
+        conversions.map((m) => m.body),
+      );
+      conversions.forEach((message, i) => {
+        for (const job of found[i] ?? []) jobs.push({ job, message, direct: false, wait: 0 });
+      });
+    } catch (err) {
+      for (const message of conversions) {
+        failed(message, err);
+        settled.add(message);
+      }
+    }
+  };
+  const fanOutDone = fanOut();
   await Promise.all(
     batch.messages.map(async (message) => {
       const body = message.body;
@@ -48,11 +71,10 @@ export async function consumeWebhooks(
           log.error("dropping malformed webhook message", undefined, { message_id: message.id });
           message.ack();
           settled.add(message);
-        } else if (body.kind === "conversion" || body.kind === "fraud") {
-          const found =
-            body.kind === "conversion"
-              ? await fanOutConversionFact(deps, body)
-              : await fanOutFraud(deps, body);
+        } else if (body.kind === "conversion") {
+          // In fanOut() above.
+        } else if (body.kind === "fraud") {
+          const found = await fanOutFraud(deps, body);
           for (const job of found) jobs.push({ job, message, direct: false, wait: 0 });
         } else if (body.kind === "deliver") {
           const job = { delivery_id: body.delivery_id, attempt: body.attempt, trigger: body.trigger };
@@ -70,6 +92,7 @@ export async function consumeWebhooks(
       }
     }),
   );
+  await fanOutDone;
   try {
     if (early.length > 0) await enqueueAttempts(deps, early);
     for (const e of early) {

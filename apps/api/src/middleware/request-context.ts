@@ -20,7 +20,10 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     const requestId = incoming && INCOMING_ID.test(incoming) ? incoming : newId("req", 20);
     c.set("requestId", requestId);
     c.header("x-request-id", requestId);
-    const services = createServices(c.env, { log: { request_id: requestId, method: c.req.method } });
+    const services = createServices(c.env, {
+      log: { request_id: requestId, method: c.req.method },
+      batchRedis: true,
+    });
     c.set("services", services);
     c.set("config", services.config);
     c.set("log", services.log);

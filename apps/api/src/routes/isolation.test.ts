@@ -4,7 +4,9 @@
 // never show the other network, and the victim's rows are unchanged afterwards. A route this file
 // does not know how to aim at the victim fails the first test, so a new route cannot be left out.
 
+import { createApiKey } from "@afftrack/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postSigned } from "../../../../tests/ingest-support";
 import { buildNetwork, call, type Network, uniqueEmail } from "../../../../tests/management-helpers";
 import { type SharedTestStack, sharedStack } from "../../../../tests/support";
 import { trackerSetup } from "../../../../tests/tracker-helpers";
@@ -22,6 +24,8 @@ let a: Network & {
   webhook_id: string;
   postback_url_id: string;
   delivery_id: string;
+  conversion_id: string;
+  application_id: string;
 };
 let b: Network;
 
@@ -44,6 +48,30 @@ beforeAll(async () => {
     token: na.adminToken,
     body: { email: uniqueEmail("pending"), role: "publisher", publisher_id: na.publisher_id },
   });
+  // A conversion to approve, and a publisher's application to a private offer.
+  const ingestKey = await createApiKey(stack.db, {
+    tenant_id: na.tenant_id,
+    advertiser_id: na.advertiser_id,
+  });
+  const conversion = await postSigned(
+    stack,
+    "/api/postback",
+    { api_key: ingestKey.key, advertiser_id: na.advertiser_id },
+    { offer_id: na.offer_id, transaction_id: "victim-order", amount: 10, currency: "USD", status: "pending" },
+  );
+  const privateOffer = await call(stack, "POST", "/api/offers", {
+    token: na.advertiserToken,
+    body: {
+      name: "Victim private",
+      destination_url: "https://example.com/vip",
+      visibility: "private",
+      accepts_applications: true,
+    },
+  });
+  const application = await call(stack, "POST", `/api/offers/${privateOffer.body.data.id}/apply`, {
+    token: na.publisherToken,
+    body: {},
+  });
   const users = await stack.db
     .selectFrom("users")
     .select("id")
@@ -62,6 +90,8 @@ beforeAll(async () => {
     postback_url_id: postbackUrl.body.data.id,
     // Deliveries are looked up within their endpoint: any well-formed id reaches that lookup.
     delivery_id: "msg_0123456789abcdef0123456789abcdef",
+    conversion_id: ((await conversion.json()) as { data: { conversion_id: string } }).data.conversion_id,
+    application_id: application.body.data.id,
   };
 });
 afterAll(() => stack.close());
@@ -87,6 +117,8 @@ const ID_OF: Record<string, keyof Victim> = {
   "/api/webhooks/:id/deliveries/:delivery": "delivery_id",
   "/api/postback-urls/:id": "postback_url_id",
   "/api/postback-urls/:id/deliveries/:delivery": "delivery_id",
+  "/api/conversions/:id": "conversion_id",
+  "/api/applications/:id": "application_id",
 };
 
 /** A valid body for the routes that need one, so the attempt reaches the lookup. */
@@ -103,6 +135,9 @@ const BODY_OF: Record<string, unknown> = {
   "PATCH /api/postback-urls/:id": { enabled: false },
   "POST /api/postback-urls/:id/rotate": {},
   "POST /api/postback-urls/:id/recover": { since: "2020-01-01T00:00:00Z" },
+  "POST /api/conversions/:id/status": { status: "approved" },
+  "POST /api/offers/:id/apply": {},
+  "POST /api/applications/:id/status": { status: "approved" },
 };
 
 /**
@@ -160,6 +195,7 @@ const WITHOUT_ID: Record<string, "body" | "list" | "own" | "public" | "api_key">
   "GET /api/stats/stream": "own",
   "GET /api/events": "list",
   "GET /api/fraud-events": "list",
+  "GET /api/applications": "list",
   "GET /api/exports/clicks.csv": "own",
   "GET /api/exports/conversions.csv": "own",
 };
@@ -293,6 +329,8 @@ function listsOf(v: Victim): string[] {
     `/api/events?type=conversions&publisher_id=${v.publisher_id}`,
     "/api/fraud-events",
     `/api/fraud-events?offer_id=${v.offer_id}`,
+    "/api/applications",
+    `/api/applications?offer_id=${v.offer_id}`,
   ];
 }
 
@@ -317,6 +355,8 @@ function fake(v: typeof a): typeof a {
     invitation_id: swap(v.invitation_id),
     webhook_id: swap(v.webhook_id),
     postback_url_id: swap(v.postback_url_id),
+    conversion_id: swap(v.conversion_id),
+    application_id: swap(v.application_id),
   };
 }
 
@@ -334,6 +374,8 @@ function secretsOf(v: typeof a): string[] {
     v.invitation_id,
     v.webhook_id,
     v.postback_url_id,
+    v.conversion_id,
+    v.application_id,
     ...v.user_ids,
   ];
 }
@@ -408,7 +450,19 @@ async function snapshot() {
       .execute(),
     offers: await db
       .selectFrom("offers")
-      .select("id")
+      .select(["id", "allowed_publisher_ids"])
+      .where("tenant_id", "=", a.tenant_id)
+      .orderBy("id")
+      .execute(),
+    conversions: await db
+      .selectFrom("conversions")
+      .select(["id", "status"])
+      .where("tenant_id", "=", a.tenant_id)
+      .orderBy("id")
+      .execute(),
+    applications: await db
+      .selectFrom("offer_applications")
+      .selectAll()
       .where("tenant_id", "=", a.tenant_id)
       .orderBy("id")
       .execute(),

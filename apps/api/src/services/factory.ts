@@ -7,6 +7,7 @@ import { Redis } from "@upstash/redis/cloudflare";
 import type { Kysely } from "kysely";
 import { type ApiConfig, type ApiEnv, parseConfig } from "../config";
 import { createLogger, type LogFields, type Logger } from "./logger";
+import { batchRedisRequests } from "./redis-batch";
 
 export interface Services {
   config: ApiConfig;
@@ -28,19 +29,22 @@ export interface ServiceOptions {
   log?: LogFields;
   /** Pool size when the unit of work runs transactions concurrently (default 4). */
   dbConnections?: number;
+  /**
+   * Merge this unit of work's Redis requests with those of concurrent HTTP requests of the isolate
+   * (redis-batch.ts): HTTP requests only, each of which drives its own I/O.
+   */
+  batchRedis?: boolean;
 }
 
-let redisCache: { config: ApiConfig; redis: Redis } | undefined;
+let redisCache: { config: ApiConfig; redis: Redis; batched: Redis } | undefined;
 
-/** One Upstash client per isolate and config: it holds no connection, only settings. */
-function redisFor(config: ApiConfig): Redis {
+/** One Upstash client per isolate and config (and one merging requests): no connection, only settings. */
+function redisFor(config: ApiConfig, batched: boolean): Redis {
   if (redisCache?.config !== config) {
-    redisCache = {
-      config,
-      redis: new Redis({ url: config.redisUrl, token: config.redisToken, retry: { retries: 2 } }),
-    };
+    const client = () => new Redis({ url: config.redisUrl, token: config.redisToken, retry: { retries: 2 } });
+    redisCache = { config, redis: client(), batched: batchRedisRequests(client()) };
   }
-  return redisCache.redis;
+  return batched ? redisCache.batched : redisCache.redis;
 }
 
 /**
@@ -64,7 +68,7 @@ export function createServices(env: ApiEnv, opts: ServiceOptions = {}): Services
       });
       return handle.db;
     },
-    redis: redisFor(config),
+    redis: redisFor(config, opts.batchRedis === true),
     close: async () => {
       await handle?.close();
     },

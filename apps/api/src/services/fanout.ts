@@ -3,8 +3,9 @@
 // the request; the send itself runs in waitUntil, after the response. Live channels add
 // themselves here.
 
-import type { WebhookQueueMessage } from "@afftrack/core";
+import { sendBatchesOf, type WebhookQueueMessage } from "@afftrack/core";
 import type { AppContext } from "../context";
+import { createMicroBatcher } from "./micro-batch";
 
 export interface ConversionChange {
   type: "conversion.created" | "conversion.updated";
@@ -27,11 +28,19 @@ export function fanOutConversion(c: AppContext, change: ConversionChange): void 
     previous_status: change.previous_status ?? null,
     occurred_at: Date.now(),
   };
+  let waitUntil: ((work: Promise<unknown>) => void) | undefined;
+  try {
+    const ctx = c.executionCtx;
+    waitUntil = (work) => ctx.waitUntil(work);
+  } catch {
+    // No execution context (a unit test's app.request): send without waiting.
+  }
   const send = async () => {
     try {
-      await queue.send(message);
+      // With concurrent requests' messages: one sendBatch (see micro-batch.ts).
+      await sender.submit({ queue, message }, { waitUntil });
     } catch (err) {
-      // One retry: a failed send in waitUntil is otherwise lost (FACTS: Cloudflare Queues).
+      // One retry, alone: a failed send in waitUntil is otherwise lost (FACTS: Cloudflare Queues).
       try {
         await queue.send(message);
       } catch {
@@ -39,10 +48,29 @@ export function fanOutConversion(c: AppContext, change: ConversionChange): void 
       }
     }
   };
-  try {
-    c.executionCtx.waitUntil(send());
-  } catch {
-    // No execution context (a unit test's app.request): send without waiting.
-    void send();
-  }
+  if (waitUntil) waitUntil(send());
+  else void send();
 }
+
+/** Messages in one sendBatch at most (Cloudflare Queues: 100 messages, 256 KB). */
+const SEND_BATCH_MAX = 100;
+
+interface Send {
+  queue: Queue<WebhookQueueMessage>;
+  message: WebhookQueueMessage;
+}
+
+/** Sends of concurrent requests in one sendBatch, through the leader's own binding. */
+const sender = createMicroBatcher<Send, void>({
+  windowMs: 1,
+  maxItems: SEND_BATCH_MAX,
+  async run(sends) {
+    const leader = sends[0];
+    if (leader) {
+      for (const group of sendBatchesOf(sends.map((s) => ({ body: s.message })))) {
+        await leader.queue.sendBatch(group);
+      }
+    }
+    return sends.map(() => ({ ok: true, value: undefined }));
+  },
+});

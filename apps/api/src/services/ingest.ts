@@ -38,11 +38,13 @@ import {
   loadClickContext,
   loadConversionContext,
   loadOffer,
+  type NewConversion,
 } from "@afftrack/db";
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Kysely } from "kysely";
 import * as v from "valibot";
 import type { AppContext } from "../context";
+import { insertConversionBatched } from "./conversion-batch";
 import { createIsolateCache, INGEST_CACHE_TTL_MS } from "./isolate-cache";
 import type { Logger } from "./logger";
 
@@ -51,6 +53,11 @@ export interface IngestDeps {
   redis: Redis;
   log: Logger;
   ipHashSecret: string;
+  /**
+   * The request's ctx.waitUntil. Given, a single conversion without a paid click is written in a
+   * micro-batch with concurrent ones (conversion-batch.ts); absent, on its own.
+   */
+  waitUntil?: (work: Promise<unknown>) => void;
 }
 
 export interface SdkInfo {
@@ -71,6 +78,7 @@ export function ingestDepsOf(c: AppContext): IngestDeps {
     redis: c.get("redis"),
     log: c.get("log"),
     ipHashSecret: c.get("config").ipHashSecret,
+    waitUntil: (work) => c.executionCtx.waitUntil(work),
   };
 }
 
@@ -307,50 +315,55 @@ export async function recordConversion(
   let status = held && input.status === "approved" ? "pending" : input.status;
   if (timing?.action === "reject") status = "rejected";
   const id = newId("conv");
-  const inserted = await insertConversion(
-    deps.db,
-    {
-      id,
-      tenant_id: offer.tenant_id,
-      advertiser_id: key.advertiser_id,
-      offer_id: offer.id,
-      transaction_id: input.transaction_id,
-      event_type: input.event_type,
-      click_id: click?.click_id ?? null,
-      publisher_id: click?.publisher_id ?? null,
-      tracking_code: click?.tracking_code ?? null,
-      click_verdict: click?.verdict ?? uncountedVerdict,
-      reported_click_id: clickId,
-      attribution,
-      status,
-      amount,
-      currency: input.currency,
-      payout,
-      payout_currency: payoutCurrency,
-      revenue_in_rollup: input.currency === offer.currency,
-      payout_in_rollup: payoutCurrency === offer.currency,
-      source: req.source,
-      api_key_id: key.id,
-      user_id: input.user_id ?? null,
-      device_info: input.device_info ?? null,
-      custom_params: input.custom_params ?? null,
-      metadata: input.metadata ?? null,
-      sdk_version: req.sdk.version,
-      sdk_platform: req.sdk.platform,
-    },
-    {
-      conversionsPerClick: click ? offer.conversions_per_click : null,
-      // Event types are the caller's choice: unless the offer names the ones it pays, they share one cap.
-      slotKey: offer.paid_event_types.length > 0 ? input.event_type : "*",
-      fraud:
-        timing && click
-          ? {
-              kind: timing.kind,
-              detail: { seconds: Math.round((Date.now() - click.created_at) / 1000), action: timing.action },
-            }
-          : null,
-    },
-  );
+  const row: NewConversion = {
+    id,
+    tenant_id: offer.tenant_id,
+    advertiser_id: key.advertiser_id,
+    offer_id: offer.id,
+    transaction_id: input.transaction_id,
+    event_type: input.event_type,
+    click_id: click?.click_id ?? null,
+    publisher_id: click?.publisher_id ?? null,
+    tracking_code: click?.tracking_code ?? null,
+    click_verdict: click?.verdict ?? uncountedVerdict,
+    reported_click_id: clickId,
+    attribution,
+    status,
+    amount,
+    currency: input.currency,
+    payout,
+    payout_currency: payoutCurrency,
+    revenue_in_rollup: input.currency === offer.currency,
+    payout_in_rollup: payoutCurrency === offer.currency,
+    source: req.source,
+    api_key_id: key.id,
+    user_id: input.user_id ?? null,
+    device_info: input.device_info ?? null,
+    custom_params: input.custom_params ?? null,
+    metadata: input.metadata ?? null,
+    sdk_version: req.sdk.version,
+    sdk_platform: req.sdk.platform,
+  };
+  // Without a paid click there is no slot to take and no fraud rule to record: such conversions of
+  // concurrent requests share one statement. A batch request's own events stay one by one.
+  const inserted =
+    click === null && req.source !== "batch" && deps.waitUntil
+      ? await insertConversionBatched(deps.db, { ...row, click_id: null }, deps.waitUntil)
+      : await insertConversion(deps.db, row, {
+          conversionsPerClick: click ? offer.conversions_per_click : null,
+          // Event types are the caller's choice: unless the offer names the ones it pays, they share one cap.
+          slotKey: offer.paid_event_types.length > 0 ? input.event_type : "*",
+          fraud:
+            timing && click
+              ? {
+                  kind: timing.kind,
+                  detail: {
+                    seconds: Math.round((Date.now() - click.created_at) / 1000),
+                    action: timing.action,
+                  },
+                }
+              : null,
+        });
   if (!inserted) {
     throw new ApiError("DUPLICATE_TRANSACTION", `Transaction ${input.transaction_id} already processed`);
   }

@@ -22,13 +22,27 @@ export interface Logger {
   set(fields: LogFields): void;
 }
 
+/** Field names already judged (a hot path logs the same few names on every request). */
+const judged = new Map<string, boolean>();
+
+function isSecretField(name: string): boolean {
+  let secret = judged.get(name);
+  if (secret === undefined) {
+    secret = SECRET_FIELD.test(name);
+    if (judged.size < 1000) judged.set(name, secret);
+  }
+  return secret;
+}
+
 function scrub(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== "object") return value;
   if (depth > 4) return "[nested]";
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_FIELD.test(k) ? "[redacted]" : scrub(v, depth + 1);
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    const v = (value as Record<string, unknown>)[k];
+    out[k] = isSecretField(k) ? "[redacted]" : scrub(v, depth + 1);
   }
   return out;
 }

@@ -20,6 +20,7 @@ import {
   postbackSignatureBase,
   queueDelaySeconds,
   type SecretKeyring,
+  sendBatchesOf,
   signedWebhookBody,
   standardWebhookHeaders,
   storableText,
@@ -40,11 +41,12 @@ import {
   type ClaimResult,
   type ConversionFact,
   claimDeliveries,
-  endpointsForConversion,
+  endpointHearsConversion,
+  endpointsForConversions,
   endpointsForFraud,
   fraudFactReaches,
   insertDeliveries,
-  loadConversionFact,
+  loadConversionFacts,
   markEndpointFailing,
   markEndpointHealthy,
   type NewDelivery,
@@ -207,25 +209,85 @@ export async function fanOutConversionFact(
   deps: DeliveryDeps,
   msg: Extract<WebhookQueueMessage, { kind: "conversion" }>,
 ): Promise<AttemptJob[]> {
+  const [jobs] = await fanOutConversionFacts(deps, [msg]);
+  return jobs ?? [];
+}
+
+/**
+ * fanOutConversionFact for a consumer batch's conversion messages together: one statement loads
+ * the facts, one the endpoints they may reach, one writes every delivery, and each tenant's live
+ * channel gets one call. Answers each message's first attempts, in order; throws (every message
+ * retried: delivery ids are deterministic, a redelivered fact makes no second delivery) when
+ * Postgres fails.
+ */
+export async function fanOutConversionFacts(
+  deps: DeliveryDeps,
+  msgs: ReadonlyArray<Extract<WebhookQueueMessage, { kind: "conversion" }>>,
+): Promise<AttemptJob[][]> {
+  if (msgs.length === 0) return [];
   const db = deps.services.db();
-  const fact = await loadConversionFact(db, msg.conversion_id);
-  if (!fact) {
+  const facts = await loadConversionFacts(
+    db,
+    msgs.map((m) => m.conversion_id),
+  );
+  const found: Array<{ fact: ConversionFact; msg: (typeof msgs)[number] } | null> = msgs.map((msg) => {
+    const fact = facts.get(msg.conversion_id);
+    if (fact) return { fact, msg };
     deps.services.log.warn("webhook fan-out: conversion not found", { conversion_id: msg.conversion_id });
-    return [];
-  }
+    return null;
+  });
+  const present = found.filter((f) => f !== null);
   const live = publishLive(
     deps.live,
-    [{ tenant_id: fact.tenant_id, event: liveConversionOf(fact, msg) }],
+    present.map(({ fact, msg }) => ({ tenant_id: fact.tenant_id, event: liveConversionOf(fact, msg) })),
     deps.services.log,
   );
+  const endpoints = await endpointsForConversions(
+    db,
+    present.map((f) => f.fact),
+  );
+  let ring: SecretKeyring | null = null;
+  const keyring = async () => {
+    ring ??= await secretKeyring(deps.services);
+    return ring;
+  };
+  const perMessage: NewDelivery[][] = [];
+  for (const entry of found) {
+    perMessage.push(
+      entry
+        ? await deliveriesOfFact(
+            db,
+            entry.fact,
+            entry.msg,
+            endpoints.filter((e) => endpointHearsConversion(e, entry.fact)),
+            keyring,
+          )
+        : [],
+    );
+  }
+  const waiting = new Set(await insertDeliveries(db, perMessage.flat()));
+  await live;
+  return perMessage.map((rows) =>
+    rows
+      .filter((r) => waiting.has(r.id))
+      .map((r) => ({ delivery_id: r.id, attempt: 0, trigger: "scheduled" as const })),
+  );
+}
+
+/** The deliveries one conversion fact makes to the endpoints that hear it. */
+async function deliveriesOfFact(
+  db: ReturnType<Services["db"]>,
+  fact: ConversionFact,
+  msg: Extract<WebhookQueueMessage, { kind: "conversion" }>,
+  endpoints: readonly Endpoint[],
+  keyring: () => Promise<SecretKeyring>,
+): Promise<NewDelivery[]> {
   const eventId = await eventIdOf(
     msg.type === "conversion.created"
       ? `conversion.created:${fact.id}`
       : `conversion.updated:${fact.id}:${msg.status}`,
   );
-  const endpoints = await endpointsForConversion(db, fact);
   const rows: NewDelivery[] = [];
-  let ring: SecretKeyring | null = null;
   for (const e of endpoints) {
     const base = {
       id: await deliveryIdOf(eventId, e.id),
@@ -246,8 +308,7 @@ export async function fanOutConversionFact(
     } else {
       if (!e.statuses.includes(msg.status)) continue;
       if (e.fire_on === "first" && !fact.first_of_click) continue;
-      ring ??= await secretKeyring(deps.services);
-      const [secret] = await activeSecrets(db, e.id, ring);
+      const [secret] = await activeSecrets(db, e.id, await keyring());
       if (!secret) continue;
       const { url, payload } = await postbackRequest(fact, msg, e, secret);
       rows.push({ ...base, payload, request_method: e.method, request_url: url });
@@ -269,9 +330,7 @@ export async function fanOutConversionFact(
     }));
     rows.push(...(await fraudDeliveries(facts, endpoints)));
   }
-  const waiting = await insertDeliveries(db, rows);
-  await live;
-  return waiting.map((id) => ({ delivery_id: id, attempt: 0, trigger: "scheduled" }));
+  return rows;
 }
 
 /** A fraud event as `fraud.detected` receivers get it (`data`, one event per delivery). */
@@ -345,10 +404,13 @@ export async function queueFraudFacts(
   for (let i = 0; i < facts.length; i += MAX_FRAUD_FACTS_PER_MESSAGE) {
     messages.push({ body: { v: 1, kind: "fraud", facts: facts.slice(i, i + MAX_FRAUD_FACTS_PER_MESSAGE) } });
   }
-  try {
-    await queue.sendBatch(messages);
-  } catch (err) {
-    log.error("fraud.detected events not queued", err, { facts: facts.length });
+  // A batch of 2,000 fraud clicks is ~10 messages over 256 KB: one sendBatch of them would fail whole.
+  for (const group of sendBatchesOf(messages)) {
+    try {
+      await queue.sendBatch(group);
+    } catch (err) {
+      log.error("fraud.detected events not queued", err, { messages: group.length });
+    }
   }
 }
 
@@ -623,8 +685,7 @@ export async function enqueueAttempts(
       delaySeconds: queueDelaySeconds(dueAt, now),
     };
   });
-  // sendBatch takes at most 100 messages per call.
-  for (let i = 0; i < messages.length; i += 100) await deps.queue.sendBatch(messages.slice(i, i + 100));
+  for (const group of sendBatchesOf(messages)) await deps.queue.sendBatch(group);
 }
 
 /** `endpoint.disabled` to the owner's other endpoints (the owner learns without polling). */

@@ -4,7 +4,19 @@
 import { useMemo } from "preact/hooks";
 import { api, unwrap } from "../api";
 import { TimeChart } from "../chart";
-import { Empty, fmt, RangePicker, rangeQuery, Show, Table, useLoad, useRange } from "../ui";
+import {
+  Empty,
+  fmt,
+  LoadMore,
+  type Page,
+  RangePicker,
+  rangeQuery,
+  Show,
+  Table,
+  useLoad,
+  usePaged,
+  useRange,
+} from "../ui";
 
 type Bucket = Record<string, unknown> & {
   clicks: number;
@@ -53,17 +65,19 @@ export function FraudPage() {
       ) as Promise<Fraud>,
     [range],
   );
-  const [events] = useLoad(
-    async () =>
-      (await unwrap(api.GET("/api/fraud-events", { params: { query: { limit: "20" } as never } }))) as {
-        items: Array<{
-          id: string;
-          kind: string;
-          click_id: string | null;
-          offer_id: string | null;
-          created_at: string;
-        }>;
-      },
+  const [events] = usePaged(
+    async (cursor) =>
+      (await unwrap(
+        api.GET("/api/fraud-events", {
+          params: { query: { limit: "50", ...(cursor ? { cursor } : {}) } as never },
+        }),
+      )) as Page<{
+        id: string;
+        kind: string;
+        click_id: string | null;
+        offer_id: string | null;
+        created_at: string;
+      }>,
     [],
   );
   return (
@@ -107,23 +121,26 @@ export function FraudPage() {
       <section>
         <h2>Latest fraud events</h2>
         <Show value={events}>
-          {({ items }) =>
-            items.length === 0 ? (
+          {(paged) =>
+            paged.items.length === 0 ? (
               <Empty>
                 No fraud events. Tighten an offer's fraud rules (Offers → Edit) to flag or hold suspicious
                 clicks.
               </Empty>
             ) : (
-              <Table
-                caption="Latest fraud events"
-                head={["When", "Kind", "Click", "Offer"]}
-                rows={items.map((e) => [
-                  new Date(e.created_at).toLocaleString(),
-                  e.kind,
-                  e.click_id ?? "—",
-                  e.offer_id ?? "—",
-                ])}
-              />
+              <>
+                <Table
+                  caption="Latest fraud events"
+                  head={["When", "Kind", "Click", "Offer"]}
+                  rows={paged.items.map((e) => [
+                    new Date(e.created_at).toLocaleString(),
+                    e.kind,
+                    e.click_id ?? "—",
+                    e.offer_id ?? "—",
+                  ])}
+                />
+                <LoadMore list={paged} noun="fraud events" />
+              </>
             )
           }
         </Show>

@@ -79,6 +79,9 @@ function KpiRow({
   );
 }
 
+/** Never settles: a loader that waits for the KPI cards stays "loading" until it runs again. */
+const afterKpis = <T,>(): Promise<T> => new Promise<T>(() => undefined);
+
 export function HomePage() {
   const user = currentUser();
   const { range } = useRange();
@@ -93,9 +96,16 @@ export function HomePage() {
     ]);
     return { day, month };
   }, [tz]);
+  // The KPI cards come first: the chart, top lists and tasks ask only once they are answered, so
+  // on a big network their queries do not compete with the cards' (browser connections, database).
+  const kpisSettled = kpis.state !== "loading";
   const byTime = range.interval === "24h" ? "hour" : "day";
-  const [series] = useLoad(() => stats({ ...rangeQuery(range), group_by: byTime }), [range]);
+  const [series] = useLoad(
+    () => (kpisSettled ? stats({ ...rangeQuery(range), group_by: byTime }) : afterKpis<never>()),
+    [range, kpisSettled],
+  );
   const [top] = useLoad(async () => {
+    if (!kpisSettled) return afterKpis<never>();
     const names = async (p: Promise<unknown>) =>
       new Map(
         ((await p.catch(() => ({ items: [] }))) as { items: Array<{ id: string; name: string }> }).items.map(
@@ -111,7 +121,7 @@ export function HomePage() {
         : Promise.resolve(new Map<string, string>()),
     ]);
     return { offers, publishers, offerNames, publisherNames };
-  }, [range, role]);
+  }, [range, role, kpisSettled]);
   return (
     <section>
       <div class="page-head">
@@ -141,9 +151,9 @@ export function HomePage() {
       <Show value={series}>
         {(s) => <Trend stats={s} by={byTime} zone={tz} earnings={role === "publisher"} />}
       </Show>
-      {role === "network_admin" && <AdminTasks />}
-      {role === "publisher" && <MyLinks />}
-      {role !== "network_admin" && <RecentConversions publisher={role === "publisher"} />}
+      {role !== "publisher" && kpisSettled && <Tasks admin={role === "network_admin"} />}
+      {role === "publisher" && kpisSettled && <MyLinks />}
+      {role !== "network_admin" && kpisSettled && <RecentConversions publisher={role === "publisher"} />}
       <Show value={top}>
         {({ offers, publishers, offerNames, publisherNames }) => (
           <div class="two-col">
@@ -270,40 +280,57 @@ function TopList({
   );
 }
 
-function AdminTasks() {
+/** What needs a decision: the network admin's (or an advertiser's own) queue. */
+function Tasks({ admin }: { admin: boolean }) {
   const [tasks] = useLoad(async () => {
-    const [pending, hooks, publishers] = await Promise.all([
+    const [pending, applications, hooks, publishers] = await Promise.all([
       unwrap(
         api.GET("/api/events", {
           params: { query: { type: "conversions", status: "pending", limit: "100" } as never },
         }),
       ),
+      unwrap(
+        api.GET("/api/applications", { params: { query: { status: "pending", limit: "100" } as never } }),
+      ),
       unwrap(api.GET("/api/webhooks", {})),
-      unwrap(api.GET("/api/publishers", { params: { query: { status: "suspended" } as never } })),
+      admin
+        ? unwrap(api.GET("/api/publishers", { params: { query: { status: "suspended" } as never } }))
+        : Promise.resolve({ items: [] }),
     ]);
     const failing = (
       hooks as { items: Array<{ id: string; url: string; enabled: boolean; failing_since: string | null }> }
     ).items.filter((w) => w.failing_since || !w.enabled);
     return {
       pending: (pending as { items: unknown[] }).items.length,
+      applications: (applications as { items: unknown[] }).items.length,
       failing,
       suspended: (publishers as { items: unknown[] }).items.length,
     };
-  }, []);
+  }, [admin]);
   return (
     <section aria-label="Tasks">
       <h2>Tasks</h2>
       <Show value={tasks}>
         {(t) =>
-          t.pending + t.failing.length + t.suspended === 0 ? (
-            <Empty>Nothing to do: no pending conversions, every webhook endpoint is delivering.</Empty>
+          t.pending + t.applications + t.failing.length + t.suspended === 0 ? (
+            <Empty>
+              Nothing to do: no pending conversions or applications, every webhook endpoint is delivering.
+            </Empty>
           ) : (
             <ul class="tasks">
               {t.pending > 0 && (
                 <li>
-                  <a href="/conversions">
+                  <a href="/conversions?status=pending">
                     Review {t.pending}
                     {t.pending >= 100 ? "+" : ""} pending conversion{t.pending === 1 ? "" : "s"}
+                  </a>
+                </li>
+              )}
+              {t.applications > 0 && (
+                <li data-task="applications">
+                  <a href="/applications?status=pending">
+                    Decide {t.applications}
+                    {t.applications >= 100 ? "+" : ""} publisher application{t.applications === 1 ? "" : "s"}
                   </a>
                 </li>
               )}

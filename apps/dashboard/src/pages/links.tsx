@@ -2,7 +2,7 @@
 
 import { useState } from "preact/hooks";
 import { type ApiFailure, api, unwrap } from "../api";
-import { asFailure, CopyButton, Empty, ErrorBox, Show, Table, useLoad } from "../ui";
+import { asFailure, CopyButton, Empty, ErrorBox, LoadMore, type Page, Show, Table, usePaged } from "../ui";
 
 interface Link {
   user_offer_id: string;
@@ -14,11 +14,13 @@ interface Link {
 }
 
 export function LinksPage() {
-  const [links] = useLoad(
-    async () =>
-      (await unwrap(api.GET("/api/links", { params: { query: { limit: "100" } as never } }))) as {
-        items: Link[];
-      },
+  const [links] = usePaged(
+    async (cursor) =>
+      (await unwrap(
+        api.GET("/api/links", {
+          params: { query: { limit: "100", ...(cursor ? { cursor } : {}) } as never },
+        }),
+      )) as Page<Link>,
     [],
   );
   const [signed, setSigned] = useState<{ signed_link: string; expires_at: string } | null>(null);
@@ -27,15 +29,15 @@ export function LinksPage() {
     <section>
       <h1>Tracking links</h1>
       <Show value={links}>
-        {({ items }) =>
-          items.length === 0 ? (
+        {(paged) =>
+          paged.items.length === 0 ? (
             <Empty>No links yet. Open Offers and press “Join” on an offer to get your tracking link.</Empty>
           ) : (
             <>
               <Table
                 caption="Tracking links"
                 head={["Offer", "Tracking code", "Link", ""]}
-                rows={items.map((l) => [
+                rows={paged.items.map((l) => [
                   l.offer_name,
                   <code key="c">{l.tracking_code}</code>,
                   <code key="u" class="link">
@@ -44,6 +46,7 @@ export function LinksPage() {
                   <CopyButton key="b" text={l.short_link ?? l.tracking_url} />,
                 ])}
               />
+              <LoadMore list={paged} noun="links" />
               <form
                 class="card form-grid"
                 aria-label="Signed link generator"
@@ -72,7 +75,7 @@ export function LinksPage() {
                 <label>
                   Tracking link
                   <select name="tracking_code">
-                    {items.map((l) => (
+                    {paged.items.map((l) => (
                       <option key={l.tracking_code} value={l.tracking_code}>
                         {l.offer_name} ({l.tracking_code})
                       </option>

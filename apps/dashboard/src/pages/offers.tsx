@@ -1,9 +1,20 @@
-// Offers: advertisers and admins create, edit and pause them (geo rules, link TTL); publishers
-// join them and get their tracking link.
+// Offers: advertisers and admins create, edit and pause them (geo rules, link TTL, who may join);
+// publishers join open ones and get their tracking link, or apply to private ones.
 
 import { useState } from "preact/hooks";
 import { type ApiFailure, api, currentUser, unwrap } from "../api";
-import { asFailure, CopyButton, Empty, ErrorBox, Show, Table, useLoad } from "../ui";
+import {
+  asFailure,
+  CopyButton,
+  Empty,
+  ErrorBox,
+  LoadMore,
+  type Page,
+  Show,
+  Table,
+  useLoad,
+  usePaged,
+} from "../ui";
 
 interface Offer {
   id: string;
@@ -18,7 +29,26 @@ interface Offer {
   blocked_countries: string[];
   link_ttl_seconds: number;
   fraud_rules?: { datacenter?: string };
+  /** The manager's view. */
+  visibility?: "public" | "private";
+  accepts_applications?: boolean;
+  /** A publisher's view. */
+  joined?: boolean;
+  can_join?: boolean;
+  application_status?: "pending" | "approved" | "rejected" | null;
 }
+
+/** Who may join, as one choice: public, private (admitted publishers only), or private with applications. */
+type Access = "public" | "private" | "apply";
+
+const accessOf = (o: Offer | undefined): Access =>
+  o?.visibility === "private" ? (o.accepts_applications ? "apply" : "private") : "public";
+
+const ACCESS_LABEL: Record<Access, string> = {
+  public: "Public",
+  private: "Private (invited only)",
+  apply: "Private, publishers apply",
+};
 
 const countries = (s: FormDataEntryValue | null) =>
   String(s ?? "")
@@ -38,6 +68,8 @@ function offerBody(form: FormData) {
     link_ttl_seconds: Math.round(Number(form.get("link_ttl_minutes") || 5) * 60),
     // Rules left out keep their value; the form edits the datacenter rule.
     fraud_rules: { datacenter: String(form.get("datacenter") || "flag") },
+    visibility: form.get("access") === "public" ? ("public" as const) : ("private" as const),
+    accepts_applications: form.get("access") === "apply",
   };
 }
 
@@ -179,6 +211,12 @@ function OfferForm({
         />
       </label>
       <Choice
+        label="Who can join"
+        name="access"
+        current={accessOf(offer)}
+        options={(["public", "private", "apply"] as const).map((a) => [a, ACCESS_LABEL[a]])}
+      />
+      <Choice
         label="Datacenter traffic (fraud rule)"
         name="datacenter"
         current={offer?.fraud_rules?.datacenter ?? "flag"}
@@ -207,11 +245,13 @@ export function OffersPage() {
   const [editing, setEditing] = useState<string | null>(null);
   const [actionError, setActionError] = useState<ApiFailure | null>(null);
   const [joined, setJoined] = useState<Record<string, { signed_link: string; tracking_code: string }>>({});
-  const [offers, reload] = useLoad(
-    async () =>
-      (await unwrap(api.GET("/api/offers", { params: { query: { limit: "100" } as never } }))) as {
-        items: Offer[];
-      },
+  const [offers, reload] = usePaged(
+    async (cursor) =>
+      (await unwrap(
+        api.GET("/api/offers", {
+          params: { query: { limit: "100", ...(cursor ? { cursor } : {}) } as never },
+        }),
+      )) as Page<Offer>,
     [],
   );
   const [advertisers] = useLoad(
@@ -249,6 +289,15 @@ export function OffersPage() {
       setActionError(asFailure(err));
     }
   };
+  const apply = async (o: Offer) => {
+    setActionError(null);
+    try {
+      await unwrap(api.POST("/api/offers/{id}/apply", { params: { path: { id: o.id } }, body: {} }));
+      reload();
+    } catch (err) {
+      setActionError(asFailure(err));
+    }
+  };
   return (
     <section>
       <div class="page-head">
@@ -270,18 +319,27 @@ export function OffersPage() {
       )}
       {actionError && <ErrorBox error={actionError} />}
       <Show value={offers}>
-        {({ items }) =>
-          items.length === 0 ? (
+        {(paged) => {
+          const items = paged.items;
+          return items.length === 0 ? (
             <Empty>
               {canEdit
                 ? "No offers yet. Create one with “New offer”: a name, where clicks go, and the payout."
-                : "No offers open to you yet. Ask your network to make one public or invite you to it."}
+                : "No offers open to you yet. Ask your network to make one public, invite you, or accept applications."}
             </Empty>
           ) : (
             <>
               <Table
                 caption="Offers"
-                head={["Offer", "Status", "Payout", "Geo", "Link TTL", ""]}
+                head={[
+                  "Offer",
+                  "Status",
+                  "Payout",
+                  "Geo",
+                  "Link TTL",
+                  canEdit ? "Who can join" : "Access",
+                  "",
+                ]}
                 rows={items.map((o) => [
                   <span key="n" data-offer={o.name}>
                     {o.name}
@@ -296,6 +354,7 @@ export function OffersPage() {
                       ? `not ${o.blocked_countries.join(", ")}`
                       : "all countries",
                   `${Math.round(o.link_ttl_seconds / 60)} min`,
+                  canEdit ? ACCESS_LABEL[accessOf(o)] : <PublisherAccess key="x" offer={o} />,
                   canEdit ? (
                     <span key="a" class="actions">
                       <button
@@ -333,19 +392,32 @@ export function OffersPage() {
                       </code>
                       <CopyButton text={joined[o.id]?.signed_link ?? ""} />
                     </span>
+                  ) : o.can_join === false ? (
+                    o.application_status ? null : (
+                      <button
+                        key="p"
+                        type="button"
+                        class="small"
+                        onClick={() => apply(o)}
+                        aria-label={`Apply to ${o.name}`}
+                      >
+                        Apply
+                      </button>
+                    )
                   ) : (
                     <button
                       key="j"
                       type="button"
                       class="small"
                       onClick={() => join(o)}
-                      aria-label={`Join ${o.name}`}
+                      aria-label={o.joined ? `Get link for ${o.name}` : `Join ${o.name}`}
                     >
-                      Join
+                      {o.joined ? "Get link" : "Join"}
                     </button>
                   ),
                 ])}
               />
+              <LoadMore list={paged} noun="offers" />
               {editing &&
                 (() => {
                   const o = items.find((x) => x.id === editing);
@@ -361,9 +433,27 @@ export function OffersPage() {
                   ) : null;
                 })()}
             </>
-          )
-        }
+          );
+        }}
       </Show>
     </section>
+  );
+}
+
+/** A publisher's standing on an offer: joined, open to join, applied (pending / not approved), or apply. */
+function PublisherAccess({ offer: o }: { offer: Offer }) {
+  const [cls, text] = o.joined
+    ? ["approved", "Joined"]
+    : o.can_join !== false
+      ? ["active", "Open"]
+      : o.application_status === "pending"
+        ? ["pending", "Pending"]
+        : o.application_status === "rejected"
+          ? ["rejected", "Not approved"]
+          : ["", "Apply to join"];
+  return (
+    <span class={`badge ${cls}`} data-offer-access={text}>
+      {text}
+    </span>
   );
 }

@@ -2,7 +2,18 @@
 
 import { useState } from "preact/hooks";
 import { type ApiFailure, api, currentUser, unwrap } from "../api";
-import { asFailure, CopyButton, Empty, ErrorBox, Show, Table, useLoad } from "../ui";
+import {
+  asFailure,
+  CopyButton,
+  Empty,
+  ErrorBox,
+  LoadMore,
+  type Page,
+  Show,
+  Table,
+  useLoad,
+  usePaged,
+} from "../ui";
 
 interface Endpoint {
   id: string;
@@ -23,11 +34,16 @@ interface Delivery {
 const EVENTS = ["conversion.created", "conversion.updated", "fraud.detected", "endpoint.disabled"] as const;
 
 function Deliveries({ endpoint }: { endpoint: Endpoint }) {
-  const [list, reload] = useLoad(
-    async () =>
-      (await unwrap(api.GET("/api/webhooks/{id}/deliveries", { params: { path: { id: endpoint.id } } }))) as {
-        items: Delivery[];
-      },
+  const [list, reload] = usePaged(
+    async (cursor) =>
+      (await unwrap(
+        api.GET("/api/webhooks/{id}/deliveries", {
+          params: {
+            path: { id: endpoint.id },
+            query: { limit: "100", ...(cursor ? { cursor } : {}) } as never,
+          },
+        }),
+      )) as Page<Delivery>,
     [endpoint.id],
   );
   const [error, setError] = useState<ApiFailure | null>(null);
@@ -40,45 +56,48 @@ function Deliveries({ endpoint }: { endpoint: Endpoint }) {
       </div>
       {error && <ErrorBox error={error} />}
       <Show value={list}>
-        {({ items }) =>
-          items.length === 0 ? (
+        {(paged) =>
+          paged.items.length === 0 ? (
             <Empty>No deliveries yet. Press “Send test” or wait for a conversion.</Empty>
           ) : (
-            <Table
-              caption={`Deliveries to ${endpoint.url}`}
-              head={["When", "Event", "Status", "Attempts", "Last answer", ""]}
-              rows={items.map((d) => [
-                new Date(d.created_at).toLocaleString(),
-                <span key="e" data-delivery-event={d.event_type}>
-                  {d.event_type}
-                </span>,
-                <span key="s" class={`badge ${d.status}`}>
-                  {d.status}
-                </span>,
-                String(d.attempt_count),
-                d.last_response_status === null ? "—" : `HTTP ${d.last_response_status}`,
-                <button
-                  key="r"
-                  type="button"
-                  class="small secondary"
-                  onClick={async () => {
-                    setError(null);
-                    try {
-                      await unwrap(
-                        api.POST("/api/webhooks/{id}/deliveries/{delivery}/resend", {
-                          params: { path: { id: endpoint.id, delivery: d.id } },
-                        }),
-                      );
-                      reload();
-                    } catch (err) {
-                      setError(asFailure(err));
-                    }
-                  }}
-                >
-                  Resend
-                </button>,
-              ])}
-            />
+            <>
+              <Table
+                caption={`Deliveries to ${endpoint.url}`}
+                head={["When", "Event", "Status", "Attempts", "Last answer", ""]}
+                rows={paged.items.map((d) => [
+                  new Date(d.created_at).toLocaleString(),
+                  <span key="e" data-delivery-event={d.event_type}>
+                    {d.event_type}
+                  </span>,
+                  <span key="s" class={`badge ${d.status}`}>
+                    {d.status}
+                  </span>,
+                  String(d.attempt_count),
+                  d.last_response_status === null ? "—" : `HTTP ${d.last_response_status}`,
+                  <button
+                    key="r"
+                    type="button"
+                    class="small secondary"
+                    onClick={async () => {
+                      setError(null);
+                      try {
+                        await unwrap(
+                          api.POST("/api/webhooks/{id}/deliveries/{delivery}/resend", {
+                            params: { path: { id: endpoint.id, delivery: d.id } },
+                          }),
+                        );
+                        reload();
+                      } catch (err) {
+                        setError(asFailure(err));
+                      }
+                    }}
+                  >
+                    Resend
+                  </button>,
+                ])}
+              />
+              <LoadMore list={paged} noun="deliveries" />
+            </>
           )
         }
       </Show>

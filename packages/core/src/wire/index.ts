@@ -1,5 +1,6 @@
 export * from "./advertisers";
 export * from "./api-keys";
+export * from "./applications";
 export * from "./auth";
 export * from "./common";
 export * from "./fields";

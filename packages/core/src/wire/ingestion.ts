@@ -164,6 +164,13 @@ export const ConversionStatusBodySchema = v.pipe(
 );
 export type ConversionStatusBody = v.InferOutput<typeof ConversionStatusBodySchema>;
 
+/** The dashboard's status change (`POST /api/conversions/{id}/status`, signed in with a JWT). */
+export const ConversionStatusChangeBodySchema = v.object({
+  status: v.picklist(["approved", "rejected"]),
+  reason: optionalText(500),
+});
+export type ConversionStatusChangeBody = v.InferOutput<typeof ConversionStatusChangeBodySchema>;
+
 export const SdkHeadersSchema = v.object({
   version: v.optional(v.pipe(v.string(), v.regex(/^[0-9A-Za-z.+_-]{1,32}$/, "must be a version string"))),
   platform: v.optional(v.picklist(SDK_PLATFORMS)),

@@ -124,6 +124,14 @@ const fields = {
       v.description("Publishers a private offer is open to"),
     ),
   ),
+  accepts_applications: v.optional(
+    v.pipe(
+      v.boolean(),
+      v.description(
+        "A private offer that accepts applications is listed to every publisher of the network, who may apply (POST /api/offers/{id}/apply); approving one adds the publisher to allowed_publisher_ids (default false)",
+      ),
+    ),
+  ),
   short_link_policy: v.optional(
     v.pipe(
       v.picklist(SHORT_LINK_POLICIES),
@@ -210,6 +218,7 @@ export const OfferSchema = v.object({
   fallback_url: v.nullable(v.string()),
   visibility: VisibilitySchema,
   allowed_publisher_ids: v.array(v.string()),
+  accepts_applications: v.boolean(),
   postback_ip_allowlist: v.array(v.string()),
   short_link_policy: v.picklist(SHORT_LINK_POLICIES),
   dedupe_mode: v.picklist(DEDUPE_MODES),
@@ -224,6 +233,14 @@ export const PublisherOfferSchema = v.object({
   ...common,
   joined: v.boolean(),
   user_offer_id: v.pipe(v.nullable(v.string()), v.description("The publisher's tracking link, once joined")),
+  can_join: v.pipe(
+    v.boolean(),
+    v.description("Open to this publisher (public, or private and admitted); false: apply first"),
+  ),
+  application_status: v.pipe(
+    v.nullable(v.picklist(["pending", "approved", "rejected"])),
+    v.description("This publisher's application to the offer, if any"),
+  ),
 });
 export type PublisherOffer = v.InferOutput<typeof PublisherOfferSchema>;
 

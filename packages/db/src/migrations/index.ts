@@ -14,6 +14,9 @@ import * as m009 from "./009-tracker";
 import * as m010 from "./010-fraud-rules";
 import * as m011 from "./011-stats-daily";
 import * as m012 from "./012-webhook-secret-encryption";
+import * as m013 from "./013-stats-day";
+import * as m014 from "./014-offer-applications";
+import * as m015 from "./015-stats-total";
 
 export const migrations: Record<string, Migration> = {
   "001-init": m001,
@@ -28,6 +31,9 @@ export const migrations: Record<string, Migration> = {
   "010-fraud-rules": m010,
   "011-stats-daily": m011,
   "012-webhook-secret-encryption": m012,
+  "013-stats-day": m013,
+  "014-offer-applications": m014,
+  "015-stats-total": m015,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -5,7 +5,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { DASHBOARD_WORKER, dashboardWorker } from "../../../../apps/dashboard/scripts/local-worker";
 import { repoRoot } from "../build-workers";
-import { startStack } from "../stack";
+import { DEV_STACK_OPTIONS, startStack } from "../stack";
 
 // DEV_DIR moves the stack file and the embedded database (tests run a second stack beside yours).
 const devDir = process.env.DEV_DIR ?? path.join(repoRoot, ".dev");
@@ -30,10 +30,9 @@ const stack = await startStack({
   extraWorkers: [dashboard],
   edgePort: port("EDGE_PORT", 8787),
   apiPort: port("API_PORT", 8788),
-  verbose: process.env.QUIET !== "1",
-  queueBatchTimeout: 1,
   // PgBouncer, when installed, stands in for Neon's pooled endpoint.
-  pooler: "auto",
+  ...DEV_STACK_OPTIONS,
+  verbose: DEV_STACK_OPTIONS.verbose && process.env.QUIET !== "1",
 });
 
 const dashboardUrl = (await stack.mf.unsafeGetDirectURL(DASHBOARD_WORKER)).toString().replace(/\/$/, "");

@@ -107,6 +107,46 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  "/api/applications": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List offer applications
+     * @description Filters `status` (pending, approved, rejected) and `offer_id`.
+     */
+    get: operations["getApiApplications"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/applications/{id}/status": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve or reject an offer application
+     * @description pending → approved (the publisher is added to the offer's `allowed_publisher_ids` and may join it) or rejected; deciding the same way again changes nothing, any other change is 409 CONFLICT. Advertisers decide applications to their own offers (others' are 404), network admins any of the network's; publishers are refused.
+     */
+    post: operations["postApiApplicationsByIdStatus"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/auth/accept-invite": {
     parameters: {
       query?: never;
@@ -215,6 +255,26 @@ export type paths = {
      * @description At most 5 registrations per client per hour, and a ceiling for everyone (429 RATE_LIMITED with Retry-After). A registration that cannot be completed (for instance an email already in use) is 409 CONFLICT with one generic message, after the same password hashing as a successful one.
      */
     post: operations["postApiAuthRegister"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/conversions/{id}/status": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve or reject a conversion (dashboard)
+     * @description pending → approved or rejected, approved → rejected (a reversal); rejected is final, and any other change is 409 CONFLICT. Setting the status a conversion already has changes nothing. Advertisers change their own offers' conversions (another advertiser's is 404), network admins any of the network's; publishers are refused. A signed-in user is not a server, so the offer's postback IP allowlist does not apply.
+     */
+    post: operations["postApiConversionsByIdStatus"];
     delete?: never;
     options?: never;
     head?: never;
@@ -509,6 +569,26 @@ export type paths = {
     patch: operations["patchApiOffersById"];
     trace?: never;
   };
+  "/api/offers/{id}/apply": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Apply to a private offer
+     * @description For private offers with `accepts_applications`. 201 with a pending application; applying again while it is pending answers 200 with the same one. 409 CONFLICT when the offer is open to the publisher already (join it) or their application was rejected.
+     */
+    post: operations["postApiOffersByIdApply"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/offers/{id}/join": {
     parameters: {
       query?: never;
@@ -520,7 +600,7 @@ export type paths = {
     put?: never;
     /**
      * Join an offer
-     * @description 201 on the first join; joining again answers 200 with the same tracking link and a fresh signature. The signed link counts for the offer's link TTL.
+     * @description 201 on the first join; joining again answers 200 with the same tracking link and a fresh signature. The signed link counts for the offer's link TTL. A private offer that accepts applications is 403 until the publisher's application is approved.
      */
     post: operations["postApiOffersByIdJoin"];
     delete?: never;
@@ -2658,6 +2738,301 @@ export interface operations {
       };
     };
   };
+  getApiApplications: {
+    parameters: {
+      query?: {
+        /** @description `next_cursor` of the previous page */
+        cursor?: string;
+        limit?: string;
+        /** @description Resource id */
+        offer_id?: string;
+        status?: "pending" | "approved" | "rejected";
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            data: {
+              items: {
+                /** @description Resource id */
+                advertiser_id: string;
+                /** @description ISO 8601 timestamp (UTC) */
+                created_at: string;
+                decided_at: string | null;
+                /** @description Resource id */
+                id: string;
+                message: string | null;
+                /** @description Resource id */
+                offer_id: string;
+                offer_name: string;
+                /** @description Resource id */
+                publisher_id: string;
+                publisher_name: string;
+                reason: string | null;
+                /** @enum {string} */
+                status: "pending" | "approved" | "rejected";
+              }[];
+              /** @description Pass as `cursor` to get the next page; null on the last page */
+              next_cursor: string | null;
+            };
+            message?: string;
+            /** @constant */
+            success: true;
+          };
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `INVALID_PARAMS` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "INVALID_PARAMS",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `UNAUTHORIZED` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "UNAUTHORIZED",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `INTERNAL_ERROR` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "INTERNAL_ERROR",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `SERVICE_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "SERVICE_UNAVAILABLE",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  postApiApplicationsByIdStatus: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Resource id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          reason?: string | null;
+          /** @enum {string} */
+          status: "approved" | "rejected";
+        };
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            data: {
+              /** @description Resource id */
+              advertiser_id: string;
+              /** @description ISO 8601 timestamp (UTC) */
+              created_at: string;
+              decided_at: string | null;
+              /** @description Resource id */
+              id: string;
+              message: string | null;
+              /** @description Resource id */
+              offer_id: string;
+              offer_name: string;
+              /** @description Resource id */
+              publisher_id: string;
+              publisher_name: string;
+              reason: string | null;
+              /** @enum {string} */
+              status: "pending" | "approved" | "rejected";
+            };
+            message?: string;
+            /** @constant */
+            success: true;
+          };
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `INVALID_PARAMS` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "INVALID_PARAMS",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `UNAUTHORIZED` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "UNAUTHORIZED",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "FORBIDDEN",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "NOT_FOUND",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `CONFLICT` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "CONFLICT",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `INTERNAL_ERROR` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "INTERNAL_ERROR",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `SERVICE_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "SERVICE_UNAVAILABLE",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   postApiAuthAcceptInvite: {
     parameters: {
       query?: never;
@@ -3365,6 +3740,180 @@ export interface operations {
            *       "success": false,
            *       "error": "What went wrong",
            *       "code": "RATE_LIMITED",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `INTERNAL_ERROR` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "INTERNAL_ERROR",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `SERVICE_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "SERVICE_UNAVAILABLE",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  postApiConversionsByIdStatus: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Resource id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          reason?: string | null;
+          /** @enum {string} */
+          status: "approved" | "rejected";
+        };
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "message": "Conversion status updated",
+           *       "data": {
+           *         "conversion_id": "conv_abc123",
+           *         "transaction_id": "txn_abc123",
+           *         "previous_status": "pending",
+           *         "status": "approved"
+           *       }
+           *     }
+           */
+          "application/json": {
+            data: {
+              conversion_id: string;
+              /** @enum {string} */
+              previous_status: "pending" | "approved" | "rejected";
+              /** @enum {string} */
+              status: "pending" | "approved" | "rejected";
+              transaction_id: string;
+            };
+            message?: string;
+            /** @constant */
+            success: true;
+          };
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `INVALID_PARAMS` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "INVALID_PARAMS",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `UNAUTHORIZED` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "UNAUTHORIZED",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "FORBIDDEN",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "NOT_FOUND",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `CONFLICT` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "CONFLICT",
            *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
            *     }
            */
@@ -5357,6 +5906,7 @@ export interface operations {
             data: {
               items: (
                 | {
+                    accepts_applications: boolean;
                     /** @description Resource id */
                     advertiser_id: string;
                     allowed_countries: string[];
@@ -5417,8 +5967,12 @@ export interface operations {
                     /** @description Resource id */
                     advertiser_id: string;
                     allowed_countries: string[];
+                    /** @description This publisher's application to the offer, if any */
+                    application_status: ("pending" | "approved" | "rejected") | null;
                     attribution_window_days: number;
                     blocked_countries: string[];
+                    /** @description Open to this publisher (public, or private and admitted); false: apply first */
+                    can_join: boolean;
                     conversions_per_click: number;
                     /** @description ISO 8601 timestamp (UTC) */
                     created_at: string;
@@ -5529,6 +6083,8 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": {
+          /** @description A private offer that accepts applications is listed to every publisher of the network, who may apply (POST /api/offers/{id}/apply); approving one adds the publisher to allowed_publisher_ids (default false) */
+          accepts_applications?: boolean;
           /** @description Required for a network admin; an advertiser user creates their own */
           advertiser_id?: string;
           allowed_countries?: string[];
@@ -5621,6 +6177,7 @@ export interface operations {
         content: {
           "application/json": {
             data: {
+              accepts_applications: boolean;
               /** @description Resource id */
               advertiser_id: string;
               allowed_countries: string[];
@@ -5808,6 +6365,7 @@ export interface operations {
           "application/json": {
             data:
               | {
+                  accepts_applications: boolean;
                   /** @description Resource id */
                   advertiser_id: string;
                   allowed_countries: string[];
@@ -5868,8 +6426,12 @@ export interface operations {
                   /** @description Resource id */
                   advertiser_id: string;
                   allowed_countries: string[];
+                  /** @description This publisher's application to the offer, if any */
+                  application_status: ("pending" | "approved" | "rejected") | null;
                   attribution_window_days: number;
                   blocked_countries: string[];
+                  /** @description Open to this publisher (public, or private and admitted); false: apply first */
+                  can_join: boolean;
                   conversions_per_click: number;
                   /** @description ISO 8601 timestamp (UTC) */
                   created_at: string;
@@ -6003,6 +6565,7 @@ export interface operations {
         content: {
           "application/json": {
             data: {
+              accepts_applications: boolean;
               /** @description Resource id */
               advertiser_id: string;
               allowed_countries: string[];
@@ -6182,6 +6745,8 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": {
+          /** @description A private offer that accepts applications is listed to every publisher of the network, who may apply (POST /api/offers/{id}/apply); approving one adds the publisher to allowed_publisher_ids (default false) */
+          accepts_applications?: boolean;
           allowed_countries?: string[];
           /** @description Publishers a private offer is open to */
           allowed_publisher_ids?: string[];
@@ -6271,6 +6836,7 @@ export interface operations {
         content: {
           "application/json": {
             data: {
+              accepts_applications: boolean;
               /** @description Resource id */
               advertiser_id: string;
               allowed_countries: string[];
@@ -6395,6 +6961,177 @@ export interface operations {
            *       "success": false,
            *       "error": "What went wrong",
            *       "code": "NOT_FOUND",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `INTERNAL_ERROR` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "INTERNAL_ERROR",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `SERVICE_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "SERVICE_UNAVAILABLE",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  postApiOffersByIdApply: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Resource id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          message?: string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Success */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            data: {
+              /** @description Resource id */
+              advertiser_id: string;
+              /** @description ISO 8601 timestamp (UTC) */
+              created_at: string;
+              decided_at: string | null;
+              /** @description Resource id */
+              id: string;
+              message: string | null;
+              /** @description Resource id */
+              offer_id: string;
+              offer_name: string;
+              /** @description Resource id */
+              publisher_id: string;
+              publisher_name: string;
+              reason: string | null;
+              /** @enum {string} */
+              status: "pending" | "approved" | "rejected";
+            };
+            message?: string;
+            /** @constant */
+            success: true;
+          };
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `INVALID_PARAMS` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "INVALID_PARAMS",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `UNAUTHORIZED` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "UNAUTHORIZED",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "FORBIDDEN",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "NOT_FOUND",
+           *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
+           *     }
+           */
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Error in the seed's envelope; `code` is one of `CONFLICT` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": false,
+           *       "error": "What went wrong",
+           *       "code": "CONFLICT",
            *       "request_id": "req_3kTzYq9fWb2XcV7nM1aP"
            *     }
            */

@@ -167,3 +167,50 @@ describe("POST /api/postback", () => {
     expect(await statsRow(stack, theirs)).toMatchObject({ conversions: 0 });
   });
 });
+
+// Concurrent postbacks share Redis round trips and insert statements inside the isolate
+// (services/redis-batch.ts, services/conversion-batch.ts): each caller still gets its own answer.
+describe("POST /api/postback, concurrent", () => {
+  it("records a transaction sent many times at once exactly once: one 200, the rest 409", async () => {
+    const f = await ingestFixture(stack);
+    const fields = conversionFields(f);
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => postSigned(stack, "/api/postback", f, fields)),
+    );
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
+    const bodies = await Promise.all(answers.map(json));
+    for (const b of bodies.filter((b) => !b.success)) expect(b.code).toBe("DUPLICATE_TRANSACTION");
+    const rows = await stack.db
+      .selectFrom("conversions")
+      .select("id")
+      .where("advertiser_id", "=", f.advertiser_id)
+      .execute();
+    expect(rows.map((r) => r.id)).toEqual(bodies.filter((b) => b.success).map((b) => b.data.conversion_id));
+  });
+
+  it("answers each of many concurrent postbacks with its own conversion, and a reused nonce once", async () => {
+    const f = await ingestFixture(stack);
+    const sent = Array.from({ length: 12 }, () => conversionFields(f));
+    const shared = `shared${Date.now()}nonce`;
+    const [distinct, sameNonce] = await Promise.all([
+      Promise.all(sent.map((fields) => postSigned(stack, "/api/postback", f, fields))),
+      Promise.all(
+        Array.from({ length: 4 }, () =>
+          postSigned(stack, "/api/postback", f, conversionFields(f), { nonce: shared }),
+        ),
+      ),
+    ]);
+    const bodies = await Promise.all(distinct.map(json));
+    expect(distinct.map((r) => r.status)).toEqual(sent.map(() => 200));
+    for (const [i, body] of bodies.entries()) {
+      expect(await conversionRow(stack, body.data.conversion_id)).toMatchObject({
+        transaction_id: sent[i]?.transaction_id,
+        amount: "29.9900",
+      });
+    }
+    expect(sameNonce.map((r) => r.status).sort()).toEqual([200, 409, 409, 409]);
+    for (const r of sameNonce.filter((r) => r.status === 409))
+      expect((await json(r)).code).toBe("REPLAYED_REQUEST");
+  });
+});

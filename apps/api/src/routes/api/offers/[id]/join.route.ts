@@ -30,7 +30,7 @@ export function registerOfferJoin(app: Hono<AppEnv>): void {
       tag: "Links",
       summary: "Join an offer",
       description:
-        "201 on the first join; joining again answers 200 with the same tracking link and a fresh signature. The signed link counts for the offer's link TTL.",
+        "201 on the first join; joining again answers 200 with the same tracking link and a fresh signature. The signed link counts for the offer's link TTL. A private offer that accepts applications is 403 until the publisher's application is approved.",
       auth: "jwt",
       status: 201,
       response: JoinedOfferSchema,

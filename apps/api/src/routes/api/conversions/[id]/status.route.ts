@@ -1,0 +1,94 @@
+// POST /api/conversions/{id}/status — a signed-in advertiser (their offers' conversions) or network
+// admin (any of the network's) approves or rejects a conversion from the dashboard. The same
+// transitions, history, rollup move and webhook fan-out as the API-key route beside it.
+
+import {
+  ApiError,
+  ConversionStatusChangeBodySchema,
+  type ConversionStatusData,
+  ConversionStatusDataSchema,
+  IdParamSchema,
+  successBody,
+} from "@afftrack/core";
+import { changeConversionStatus } from "@afftrack/db";
+import type { Hono } from "hono";
+import type { AppEnv } from "../../../../context";
+import { callerOf, requireAuth } from "../../../../middleware/jwt-auth";
+import { describe, validate } from "../../../../openapi/route";
+import { fanOutConversion } from "../../../../services/fanout";
+
+export function registerConversionStatusById(app: Hono<AppEnv>): void {
+  app.post(
+    "/api/conversions/:id/status",
+    describe({
+      tag: "Analytics",
+      summary: "Approve or reject a conversion (dashboard)",
+      description:
+        "pending → approved or rejected, approved → rejected (a reversal); rejected is final, and " +
+        "any other change is 409 CONFLICT. Setting the status a conversion already has changes " +
+        "nothing. Advertisers change their own offers' conversions (another advertiser's is 404), " +
+        "network admins any of the network's; publishers are refused. A signed-in user is not a " +
+        "server, so the offer's postback IP allowlist does not apply.",
+      auth: "jwt",
+      response: ConversionStatusDataSchema,
+      errors: ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT"],
+      requestExample: { status: "approved", reason: "Order shipped" },
+      example: {
+        success: true,
+        message: "Conversion status updated",
+        data: {
+          conversion_id: "conv_abc123",
+          transaction_id: "txn_abc123",
+          previous_status: "pending",
+          status: "approved",
+        },
+      },
+    }),
+    requireAuth("network_admin", "advertiser"),
+    validate("param", IdParamSchema),
+    validate("json", ConversionStatusChangeBodySchema),
+    async (c) => {
+      const caller = callerOf(c);
+      const input = c.req.valid("json");
+      const result = await changeConversionStatus(c.get("db")(), {
+        tenantId: caller.tenant_id,
+        advertiserId: caller.role === "advertiser" ? caller.advertiser_id : null,
+        conversionId: c.req.valid("param").id,
+        to: input.status,
+        reason: input.reason,
+        source: "dashboard",
+        clientIp: null,
+        skipIpAllowlist: true,
+      });
+      if (result.kind === "not_found" || result.kind === "ip_not_allowed") {
+        throw new ApiError("NOT_FOUND", "Conversion not found");
+      }
+      if (result.kind === "invalid_transition") {
+        throw new ApiError("CONFLICT", `A ${result.from} conversion cannot become ${result.to}`);
+      }
+      if (result.kind === "changed") {
+        fanOutConversion(c, {
+          type: "conversion.updated",
+          conversion_id: result.id,
+          status: result.to,
+          previous_status: result.from,
+        });
+      }
+      const data: ConversionStatusData =
+        result.kind === "unchanged"
+          ? {
+              conversion_id: result.id,
+              transaction_id: result.transaction_id,
+              previous_status: result.status,
+              status: result.status,
+            }
+          : {
+              conversion_id: result.id,
+              transaction_id: result.transaction_id,
+              previous_status: result.from,
+              status: result.to,
+            };
+      return c.json(successBody(data, "Conversion status updated"));
+    },
+  );
+}
