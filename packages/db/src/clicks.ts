@@ -41,11 +41,23 @@ const clickRollupRows = sql`
 const newClickRollupRows = sql`${clickRollupRows} UNION ALL ${lateConversionMoves(sql`ins`)}`;
 
 export async function insertClickBatch(db: Kysely<Database>, events: readonly ClickEvent[]): Promise<number> {
-  if (events.length === 0) return 0;
+  return (await insertClickBatchReturningIds(db, events)).length;
+}
+
+/**
+ * Writes a batch (clicks, fraud events, rollups) in one statement and returns the ids of the
+ * clicks it inserted: a redelivered click already written is not among them, so what is announced
+ * after commit (the live feed) is announced once.
+ */
+export async function insertClickBatchReturningIds(
+  db: Kysely<Database>,
+  events: readonly ClickEvent[],
+): Promise<string[]> {
+  if (events.length === 0) return [];
   const unique = new Map<string, ClickEvent>();
   for (const e of events) unique.set(e.click_id, e);
   const payload = JSON.stringify([...unique.values()]);
-  const result = await sql<{ inserted: string }>`
+  const result = await sql<{ ids: string[] | null }>`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${payload}::jsonb) AS t(
         click_id text, created_at bigint, tenant_id text, tracking_code text, offer_id text,
@@ -77,10 +89,10 @@ export async function insertClickBatch(db: Kysely<Database>, events: readonly Cl
       RETURNING 1
     ), ${uniqueClickCtes},
     ${rollupCtes(newClickRollupRows)}
-    SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM fraud) AS fraud,
+    SELECT (SELECT array_agg(click_id) FROM ins) AS ids, (SELECT count(*) FROM fraud) AS fraud,
       (SELECT count(*) FROM rollup_q) AS rollup_q
   `.execute(db);
-  return Number(result.rows[0]?.inserted ?? 0);
+  return result.rows[0]?.ids ?? [];
 }
 
 /** An SDK click as the ingestion service builds it (`created_at` in ms; source is always "sdk"). */

@@ -2,8 +2,9 @@
 // dropped without holding back good ones. It needs Miniflare's in-process queue producer, so this
 // file starts a stack of its own (the one exception to the run's shared stacks).
 
-import type { ClickEvent } from "@afftrack/core";
+import { type ClickEvent, signJwt } from "@afftrack/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { clickEvent, clickRow, startTestStack, type TestStack, waitFor } from "../../../../tests/support";
 
 let stack: TestStack;
@@ -30,6 +31,26 @@ describe("clicks consumer", () => {
     const events = Array.from({ length: 25 }, (_, i) =>
       clickEvent(f, { verdict: i < 20 ? "valid" : "expired" }),
     );
+    // The tenant's live feed hears of each click once, however often it is delivered.
+    const token = await signJwt(
+      { sub: "usr_live", role: "network_admin", tenant_id: f.tenant_id },
+      stack.jwtSecret,
+      {
+        ttlSeconds: 600,
+      },
+    );
+    const feed = new WebSocket(`${stack.apiUrl.replace(/^http/, "ws")}/api/stats/stream`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const announced: string[] = [];
+    feed.on("message", (data) => {
+      const m = JSON.parse(String(data)) as { type: string; events?: { click_id?: string }[] };
+      if (m.type === "events") for (const e of m.events ?? []) if (e.click_id) announced.push(e.click_id);
+    });
+    await new Promise((resolve, reject) => {
+      feed.once("open", resolve);
+      feed.once("error", reject);
+    });
     const queue = await stack.mf.getQueueProducer<ClickEvent>("CLICKS", stack.apiConfig.name);
     // At-least-once delivery: the same messages three times, once as one batch with itself.
     await queue.sendBatch(events.map((body) => ({ body })));
@@ -50,6 +71,9 @@ describe("clicks consumer", () => {
       .where("offer_id", "=", f.offer_id)
       .executeTakeFirstOrThrow();
     expect(Number(fraud.n)).toBe(5);
+    await waitFor(async () => announced.length >= 25, 5_000, "25 live clicks");
+    feed.close();
+    expect(announced.sort()).toEqual(events.map((e) => e.click_id).sort());
   });
 
   it("drops malformed queue messages without blocking the good ones", async () => {

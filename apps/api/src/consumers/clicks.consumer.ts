@@ -6,7 +6,7 @@
 // their ids come from click_id + kind, so a redelivered click delivers nothing twice).
 
 import { type ClickEvent, clickEventsOf, fraudFactsOfClicks, type WebhookQueueMessage } from "@afftrack/core";
-import { insertClickBatch } from "@afftrack/db";
+import { insertClickBatch, insertClickBatchReturningIds } from "@afftrack/db";
 import type { Services } from "../services/factory";
 import { type LiveNamespace, liveClickOf, publishLive } from "../services/live";
 import { queueFraudFacts } from "../services/webhook-delivery";
@@ -30,11 +30,12 @@ export async function consumeClicks(
   }
   if (events.length === 0) return;
   try {
-    await insertClickBatch(services.db(), events);
+    const inserted = new Set(await insertClickBatchReturningIds(services.db(), events));
     for (const message of batch.messages) message.ack();
-    // After commit: the tenants' live feeds (best effort, never retried) and fraud.detected.
+    // After commit: the tenants' live feeds (best effort, never retried; only the clicks this
+    // delivery wrote, so a redelivered batch is not shown twice) and fraud.detected.
     await Promise.all([
-      publishLive(live, events.map(liveClickOf), log),
+      publishLive(live, events.filter((e) => inserted.has(e.click_id)).map(liveClickOf), log),
       queueFraudFacts(webhooks, fraudFactsOfClicks(events), log),
     ]);
   } catch (err) {
