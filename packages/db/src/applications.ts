@@ -95,6 +95,14 @@ export async function applyToOfferOrThrow(
   if (caller.role !== "publisher") throw roleForbidden();
   const pub = caller.publisher_id as string;
   return db.transaction().execute(async (tx) => {
+    const me = await tx
+      .selectFrom("publishers")
+      .select("status")
+      .where("id", "=", pub)
+      .where("tenant_id", "=", caller.tenant_id)
+      .executeTakeFirst();
+    // As for joining and signing: a suspended publisher earns nothing, so may not ask to.
+    if (me?.status !== "active") throw new ApiError("FORBIDDEN", "Your publisher account is suspended");
     const offer = await tx
       .selectFrom("offers as o")
       .innerJoin("advertisers as adv", "adv.id", "o.advertiser_id")

@@ -630,6 +630,12 @@ export interface ClaimedDelivery {
   endpoint: { id: string; kind: EndpointKind; enabled: boolean; deleted: boolean; failing: boolean };
   /** Active secrets, newest first. */
   secrets: string[];
+  /**
+   * Set when the endpoint's secrets do not open (sealed under a key no longer in the keyring): this
+   * attempt cannot be signed and fails alone, logged and retried on the schedule; the batch's other
+   * deliveries go on.
+   */
+  secretError?: string;
 }
 
 export type ClaimResult =
@@ -708,6 +714,13 @@ export async function claimDeliveries(
       out.set(row.want_id, busy ? { kind: "busy" } : { kind: "stale" });
       continue;
     }
+    let secrets: string[] = [];
+    let secretError: string | undefined;
+    try {
+      secrets = await openAll(ring, row.endpoint_id, row.secrets ?? []);
+    } catch (error) {
+      secretError = String((error as Error)?.message ?? error).slice(0, 200);
+    }
     out.set(row.want_id, {
       kind: "claimed",
       claim: {
@@ -728,7 +741,8 @@ export async function claimDeliveries(
           deleted: row.deleted,
           failing: row.failing,
         },
-        secrets: await openAll(ring, row.endpoint_id, row.secrets ?? []),
+        secrets,
+        ...(secretError === undefined ? {} : { secretError }),
       },
     });
   }

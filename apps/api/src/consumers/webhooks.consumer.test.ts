@@ -322,4 +322,60 @@ describe("webhooks consumer", () => {
     const [, second] = await receiver.waitFor("legacy", 2);
     expect(() => new Webhook(secret).verify(second!.body, headersOf(second!.headers))).not.toThrow();
   });
+  it("one conversion whose endpoint secret cannot be opened fails alone; the batch's others deliver", async () => {
+    const good = await stack.fixture();
+    const poisoned = await stack.fixture();
+    await createEndpoint(
+      stack.db,
+      advertiserOf(good),
+      "webhook",
+      { url: receiver.url("batch-good"), events: ["conversion.created"] },
+      ring,
+    );
+    const bad = await createEndpoint(
+      stack.db,
+      advertiserOf(poisoned),
+      "webhook",
+      { url: receiver.url("batch-bad"), events: ["conversion.created"] },
+      ring,
+    );
+    // Sealed under a key the deployment no longer has: this endpoint's fan-out throws.
+    await stack.db
+      .updateTable("webhook_secrets")
+      .set({ key_id: "gone" })
+      .where("endpoint_id", "=", bad.row.id)
+      .execute();
+    const goodId = newId("conv");
+    const badId = newId("conv");
+    await insertConversion(stack.db, conversion(good, goodId));
+    await insertConversion(stack.db, conversion(poisoned, badId));
+    const queue = await stack.mf.getQueueProducer<WebhookQueueMessage>("WEBHOOKS", stack.apiConfig.name);
+    const fact = (id: string): WebhookQueueMessage => ({
+      v: 1,
+      kind: "conversion",
+      type: "conversion.created",
+      conversion_id: id,
+      status: "approved",
+      previous_status: null,
+      occurred_at: Date.now(),
+    });
+    await queue.sendBatch([{ body: fact(badId) }, { body: fact(goodId) }]);
+    const [delivered] = await receiver.waitFor("batch-good", 1);
+    expect(JSON.parse(delivered!.body).data.conversion_id).toBe(goodId);
+    expect(receiver.requests("batch-bad")).toHaveLength(0);
+    // The unsignable one is not lost silently: its attempt is logged with the reason (and retried).
+    await waitFor(
+      async () =>
+        (
+          await stack.db
+            .selectFrom("webhook_attempts as a")
+            .innerJoin("webhook_deliveries as d", "d.id", "a.delivery_id")
+            .select("a.error")
+            .where("d.endpoint_id", "=", bad.row.id)
+            .execute()
+        ).some((a) => a.error?.includes("signing secret unavailable")),
+      10_000,
+      "the unsignable delivery's failed attempt",
+    );
+  });
 });

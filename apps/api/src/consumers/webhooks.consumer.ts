@@ -56,9 +56,25 @@ export async function consumeWebhooks(
         for (const job of found[i] ?? []) jobs.push({ job, message, direct: false, wait: 0 });
       });
     } catch (err) {
+      if (conversions.length === 1) {
+        failed(conversions[0] as Message<WebhookQueueMessage>, err);
+        settled.add(conversions[0] as Message<WebhookQueueMessage>);
+        return;
+      }
+      // One bad fact (a secret sealed under a key no longer configured, say) must not send the
+      // whole batch, other tenants' conversions included, to the dead-letter queue with it: each
+      // message on its own, and only those that fail again are retried.
+      log.error("conversion fan-out batch failed, retrying message by message", err, {
+        size: conversions.length,
+      });
       for (const message of conversions) {
-        failed(message, err);
-        settled.add(message);
+        try {
+          const [found] = await fanOutConversionFacts(deps, [message.body]);
+          for (const job of found ?? []) jobs.push({ job, message, direct: false, wait: 0 });
+        } catch (one) {
+          failed(message, one);
+          settled.add(message);
+        }
       }
     }
   };

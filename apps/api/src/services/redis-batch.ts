@@ -35,6 +35,15 @@ interface Item {
   commands: unknown[][];
 }
 
+/** A merged pipeline failed as a whole; the message keeps the client's reason, never the commands. */
+export class MergedPipelineError extends Error {
+  override name = "UpstashError";
+  constructor(cause: unknown) {
+    const reason = String((cause as { message?: unknown })?.message ?? cause).split(", command was")[0];
+    super(`merged Redis pipeline failed: ${reason?.slice(0, 200)}`);
+  }
+}
+
 function batchingRequester(inner: Requester): Requester {
   const batcher = createMicroBatcher<Item, Reply[]>({
     windowMs: REDIS_BATCH_WINDOW_MS,
@@ -42,7 +51,15 @@ function batchingRequester(inner: Requester): Requester {
     maxItems: MAX_COMMANDS / 4,
     async run(items): Promise<Settled<Reply[]>[]> {
       const body = items.flatMap((i) => i.commands);
-      const replies = await inner.request<Reply[]>({ path: ["pipeline"], body });
+      let replies: Reply[];
+      try {
+        replies = await inner.request<Reply[]>({ path: ["pipeline"], body });
+      } catch (err) {
+        // The client's error quotes the whole request body ("command was: ..."): here every
+        // concurrent request's keys and values (link records carry signing secrets), which each
+        // caller would then log. Each caller gets the failure without it (still an outage: 503).
+        throw new MergedPipelineError(err);
+      }
       let at = 0;
       return items.map((i) => {
         const own = replies.slice(at, at + i.commands.length);

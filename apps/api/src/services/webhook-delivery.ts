@@ -543,13 +543,26 @@ async function attemptClaimed(
   const db = services.db();
   const { delivery, endpoint } = claim;
   const started = services.now();
-  const req = await buildRequest(claim, started);
   let status: number | null = null;
   let responseBody: string | null = null;
   let error: string | null = null;
   let retryAfterMs: number | null = null;
-  const destination = checkDestination(req.url, { allowLoopback: services.config.webhookAllowLoopback });
-  if (!destination.ok) {
+  const destination = checkDestination(delivery.request_url, {
+    allowLoopback: services.config.webhookAllowLoopback,
+  });
+  const req =
+    claim.secretError === undefined
+      ? await buildRequest(claim, started)
+      : { method: delivery.request_method, url: delivery.request_url, headers: {}, body: null };
+  if (claim.secretError !== undefined) {
+    // Not sent: it cannot be signed. Logged and retried on the schedule like a failed attempt.
+    error = "signing secret unavailable (sealed under a key not in WEBHOOK_SECRETS_KEY)";
+    services.log.error("webhook secret does not open", undefined, {
+      delivery_id: delivery.id,
+      endpoint_id: endpoint.id,
+      reason: claim.secretError,
+    });
+  } else if (!destination.ok) {
     error = `destination refused: ${destination.message}`;
   } else {
     try {
@@ -650,7 +663,11 @@ export async function attemptDeliveries(
     if (claimed?.kind !== "claimed") continue;
     claims.delete(job.delivery_id); // a job listed twice is attempted once
     const { claim } = claimed;
-    if (!claim.endpoint.enabled || claim.endpoint.deleted || claim.secrets.length === 0)
+    if (
+      !claim.endpoint.enabled ||
+      claim.endpoint.deleted ||
+      (claim.secrets.length === 0 && claim.secretError === undefined)
+    )
       abandoned.push(claim.delivery.id);
     else runnable.push({ job, claim });
   }

@@ -210,6 +210,19 @@ describe("offer applications", () => {
     });
     expect(long.status).toBe(400);
     expect(long.body).toMatchObject({ success: false, code: "INVALID_PARAMS" });
+    // A suspended publisher earns nothing, so may not apply either (nothing recorded).
+    const target = await privateOffer(net);
+    const suspend = await call(stack, "PATCH", `/api/publishers/${net.publisher_id}`, {
+      token: net.adminToken,
+      body: { status: "suspended" },
+    });
+    expect(suspend.status, suspend.text).toBe(200);
+    const suspended = await apply(target);
+    expect(suspended.status).toBe(403);
+    expect(suspended.body).toMatchObject({ success: false, code: "FORBIDDEN" });
+    const queue = await call(stack, "GET", "/api/applications", { token: net.adminToken });
+    expect(queue.status).toBe(200);
+    expect(queue.body.data.items).toEqual([]);
   });
 
   it("a publisher removed after approval applies again; approving restores their link at the edge", async () => {

@@ -37,8 +37,9 @@ export function registerApplicationStatus(app: Hono<AppEnv>): void {
         c.req.valid("param").id,
         c.req.valid("json"),
       );
-      // As after an offer edit: a link the publisher kept from before counts again.
-      if (result.kind === "changed" && result.admitted) {
+      // As after an offer edit: a link the publisher kept from before counts again. Also on an
+      // unchanged approval: the retry of an approval whose sync failed (503) must still sync.
+      if (result.application.status === "approved") {
         const offerId = result.application.offer_id;
         await syncLinkRecords(db, c.get("redis"), await trackingCodesOfOffer(db, offerId), c.get("log"));
       }

@@ -10,7 +10,7 @@ import {
   IdParamSchema,
   successBody,
 } from "@afftrack/core";
-import { changeConversionStatus } from "@afftrack/db";
+import { changeConversionStatus, getAdvertiserOrThrow } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../../context";
 import { callerOf, requireAuth } from "../../../../middleware/jwt-auth";
@@ -50,7 +50,14 @@ export function registerConversionStatusById(app: Hono<AppEnv>): void {
     async (c) => {
       const caller = callerOf(c);
       const input = c.req.valid("json");
-      const result = await changeConversionStatus(c.get("db")(), {
+      const db = c.get("db")();
+      if (caller.role === "advertiser") {
+        // As the API-key route (only an active advertiser's keys work): a suspended advertiser's
+        // users may not move payouts.
+        const own = await getAdvertiserOrThrow(db, caller.tenant_id, caller.advertiser_id as string);
+        if (own.status !== "active") throw new ApiError("FORBIDDEN", "Your advertiser account is suspended");
+      }
+      const result = await changeConversionStatus(db, {
         tenantId: caller.tenant_id,
         advertiserId: caller.role === "advertiser" ? caller.advertiser_id : null,
         conversionId: c.req.valid("param").id,

@@ -166,6 +166,41 @@ describe("POST /api/conversions/{id}/status", () => {
     expect(bad.body.error).toContain("status");
     expect((await conversionRow(stack, id)).status).toBe("pending");
   });
+
+  it("refuses a suspended advertiser's users (403, nothing changes), as their API keys are", async () => {
+    const own = await buildNetwork(stack, "Suspended advertiser");
+    const key = await createApiKey(stack.db, { tenant_id: own.tenant_id, advertiser_id: own.advertiser_id });
+    const ownCreds = { api_key: key.key, advertiser_id: own.advertiser_id };
+    const joined = await call(stack, "POST", `/api/offers/${own.offer_id}/join`, {
+      token: own.publisherToken,
+    });
+    const click = await json(
+      await postSigned(stack, "/api/sdk/click", ownCreds, {
+        offer_id: own.offer_id,
+        tracking_code: joined.body.data.tracking_code,
+      }),
+    );
+    const posted = await json(
+      await postSigned(stack, "/api/postback", ownCreds, {
+        offer_id: own.offer_id,
+        click_id: click.data.click_id,
+        transaction_id: `txn_susp_${Date.now()}`,
+        amount: 20,
+        currency: "USD",
+        status: "pending",
+      }),
+    );
+    const id = posted.data.conversion_id as string;
+    const suspend = await call(stack, "PATCH", `/api/advertisers/${own.advertiser_id}`, {
+      token: own.adminToken,
+      body: { status: "suspended" },
+    });
+    expect(suspend.status, suspend.text).toBe(200);
+    const refused = await setStatus(id, own.advertiserToken, { status: "approved" });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ success: false, code: "FORBIDDEN" });
+    expect((await conversionRow(stack, id)).status).toBe("pending");
+  });
 });
 
 /** A pending conversion posted from inside the offer's allowlist. */
