@@ -233,6 +233,21 @@ const BATCH_COLUMNS =
   revenue_in_rollup boolean, payout_in_rollup boolean, source text, api_key_id text, user_id text,
   device_info jsonb, custom_params jsonb, metadata jsonb, sdk_version text, sdk_platform text, ord int`);
 
+/** The conversion with this id as written, if it was: a batch that answered too late may have. */
+export async function writtenConversion(
+  db: Kysely<Database>,
+  id: string,
+): Promise<{ id: string; created_at: Date; attribution: ConversionAttribution } | null> {
+  const row = await db
+    .selectFrom("conversions")
+    .select(["id", "created_at", "attribution"])
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return row
+    ? { id: row.id, created_at: row.created_at, attribution: row.attribution as ConversionAttribution }
+    : null;
+}
+
 /**
  * Inserts many unattributed conversions (no click, so no slot and no fraud event) with their first
  * history entries and rollups in ONE statement: the rollup rows they share are upserted once per
@@ -272,7 +287,9 @@ export async function insertConversions(
         tracking_code, click_verdict, reported_click_id, attribution, status, amount, currency, payout,
         payout_currency, revenue_in_rollup, payout_in_rollup, source, api_key_id, user_id, device_info,
         custom_params, metadata, sdk_version, sdk_platform
-      FROM src ORDER BY ord
+      -- Key order (as the rollup upserts): concurrent statements take the unique index's locks in
+      -- the same order and cannot deadlock; among duplicates the earliest (ord) still wins.
+      FROM src ORDER BY advertiser_id, transaction_id, ord
       ON CONFLICT (advertiser_id, transaction_id) DO NOTHING
       RETURNING id, tenant_id, advertiser_id, offer_id, publisher_id, click_id, status, amount, currency, payout,
         payout_currency, created_at, attribution

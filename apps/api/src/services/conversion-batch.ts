@@ -15,6 +15,7 @@ import {
   insertConversion,
   insertConversions,
   type UncappedConversion,
+  writtenConversion,
 } from "@afftrack/db";
 import type { Kysely } from "kysely";
 import { isOutage } from "../errors";
@@ -77,8 +78,13 @@ export async function insertConversionBatched(
   } catch (err) {
     // The row alone, through the one-row statement every other path uses; a row the batch did
     // write after all (its leader answered too late) is then found as a duplicate, never twice.
-    if (err instanceof WriteAlone || err instanceof LeaderLostError)
-      return insertConversion(db, row, { conversionsPerClick: null });
+    if (err instanceof WriteAlone) return insertConversion(db, row, { conversionsPerClick: null });
+    if (err instanceof LeaderLostError) {
+      const alone = await insertConversion(db, row, { conversionsPerClick: null });
+      // A duplicate of this very row: the batch wrote it after all (it answered too late). That
+      // is this request's conversion (200), not another's transaction (409).
+      return alone ?? (await writtenConversion(db, row.id));
+    }
     throw err;
   }
 }

@@ -78,8 +78,18 @@ export function ingestDepsOf(c: AppContext): IngestDeps {
     redis: c.get("redis"),
     log: c.get("log"),
     ipHashSecret: c.get("config").ipHashSecret,
-    waitUntil: (work) => c.executionCtx.waitUntil(work),
+    waitUntil: waitUntilOf(c),
   };
+}
+
+/** The request's ctx.waitUntil; none without an execution context (a unit test's app.request). */
+function waitUntilOf(c: AppContext): ((work: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work);
+  } catch {
+    return undefined;
+  }
 }
 
 export function requestOriginOf(c: AppContext): RequestOrigin {

@@ -91,11 +91,12 @@ describe("createMicroBatcher", () => {
     expect(await answer).toBe("X");
   });
 
-  it("gives a follower up with LeaderLostError when its batch never settles", async () => {
+  it("gives a follower up with LeaderLostError when its started batch never settles", async () => {
     const batcher = createMicroBatcher<string, string>({
       windowMs: 0,
       maxItems: 10,
-      followMaxMs: 250,
+      followMaxMs: 150,
+      startedMaxMs: 100,
       run: () => new Promise(() => {}),
     });
     void batcher.submit("leader").catch(() => {});
@@ -105,5 +106,26 @@ describe("createMicroBatcher", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(240);
     // Retryable: a route whose batch was lost answers 503 with Retry-After, never 500.
     expect(isOutage(lost)).toBe(true);
+  });
+
+  it("withdraws a follower that gave up before its batch started: the late batch leaves it out", async () => {
+    const ran: string[][] = [];
+    const batcher = createMicroBatcher<string, string>({
+      // The leader's window outlasts the follower's patience (a stalled leader, say).
+      windowMs: 600,
+      maxItems: 10,
+      followMaxMs: 100,
+      async run(items) {
+        ran.push([...items]);
+        return items.map((value) => ({ ok: true as const, value }));
+      },
+    });
+    const leader = batcher.submit("leader");
+    const gaveUp = await batcher.submit("follower").catch((err: unknown) => err);
+    expect(gaveUp).toBeInstanceOf(LeaderLostError);
+    expect(ran).toEqual([]);
+    expect(await leader).toBe("leader");
+    // The follower answered "failed": its item was never run.
+    expect(ran).toEqual([["leader"]]);
   });
 });

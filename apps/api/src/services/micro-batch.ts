@@ -4,7 +4,9 @@
 // timer of its own, then runs the batch with its own I/O (kept alive with waitUntil). Every other
 // request only appends plain data and waits, keeping a timer of its own pending meanwhile: workerd
 // cancels, as hung, a request that waits only on another request's I/O (the edge's link lookups do
-// the same). A follower whose leader never answers gives up after `followMaxMs`.
+// the same). A follower whose batch has not started after `followMaxMs` withdraws its item (the
+// run will leave it out) and gives up; once the run has taken its item, it waits for the outcome
+// (up to `startedMaxMs` more), so a request never answers "failed" for work that then happens.
 
 export type Settled<O> = { ok: true; value: O } | { ok: false; error: unknown };
 
@@ -20,6 +22,8 @@ export interface MicroBatchOptions<I, O> {
   run(items: I[]): Promise<Settled<O>[]>;
   /** How long a follower waits for its batch's outcome before giving up (default 10 s). */
   followMaxMs?: number;
+  /** How much longer a follower waits once the run has taken its item (default 60 s). */
+  startedMaxMs?: number;
   /**
    * Batches running at once at most (default: no bound). A leader whose window closed while this
    * many run keeps its batch open, so it grows until one finishes (group commit): for writes
@@ -51,6 +55,10 @@ interface Entry<I, O> {
   outcome?: Settled<O>;
   wake: () => void;
   settled: Promise<void>;
+  /** The batch's run has taken this item: its effect may happen, so its follower waits it out. */
+  started?: boolean;
+  /** Its follower gave up before the run took it: the run leaves it out (it never happens). */
+  withdrawn?: boolean;
 }
 
 /**
@@ -60,6 +68,7 @@ interface Entry<I, O> {
  */
 export function createMicroBatcher<I, O>(opts: MicroBatchOptions<I, O>): MicroBatcher<I, O> {
   const followMaxMs = opts.followMaxMs ?? 10_000;
+  const startedMaxMs = opts.startedMaxMs ?? 60_000;
   const maxInFlight = opts.maxInFlight ?? Number.POSITIVE_INFINITY;
   let open: Entry<I, O>[] | null = null;
   let inFlight = 0;
@@ -79,7 +88,10 @@ export function createMicroBatcher<I, O>(opts: MicroBatchOptions<I, O>): MicroBa
     }
   };
 
-  const runBatch = async (entries: Entry<I, O>[]) => {
+  const runBatch = async (all: Entry<I, O>[]) => {
+    const entries = all.filter((e) => !e.withdrawn);
+    for (const e of entries) e.started = true;
+    if (entries.length === 0) return;
     let outcomes: Settled<O>[];
     try {
       outcomes = await opts.run(entries.map((e) => e.item));
@@ -111,8 +123,14 @@ export function createMicroBatcher<I, O>(opts: MicroBatchOptions<I, O>): MicroBa
       } finally {
         if (timer !== undefined) clearTimeout(timer);
       }
-      if (!entry.outcome && Date.now() >= deadline)
-        throw new LeaderLostError(`batch did not settle within ${followMaxMs} ms`);
+      if (!entry.outcome && !entry.started && Date.now() >= deadline) {
+        // Not taken yet: withdrawn, so the late run cannot do what this request then answers
+        // as failed (or does again on its own).
+        entry.withdrawn = true;
+        throw new LeaderLostError(`batch did not start within ${followMaxMs} ms`);
+      }
+      if (!entry.outcome && entry.started && Date.now() >= deadline + startedMaxMs)
+        throw new LeaderLostError(`batch did not settle within ${followMaxMs + startedMaxMs} ms`);
     }
     return unwrap(entry);
   };
