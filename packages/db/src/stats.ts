@@ -28,7 +28,7 @@ import {
 } from "@afftrack/core";
 import { type Kysely, type RawBuilder, sql } from "kysely";
 import { paginate } from "./pagination";
-import { DAILY_DIMS, type DailyDim, rebuildDailyTier } from "./rollups";
+import { DAILY_DIMS, type DailyDim, rebuildDailyTier, rebuildTotals } from "./rollups";
 import type { Database } from "./schema";
 import type { CallerScope } from "./scope";
 
@@ -631,6 +631,31 @@ export async function updateNetworkTimezone(db: Kysely<Database>, tenantId: stri
       .select(["id", "name", "timezone"])
       .where("id", "=", tenantId)
       .executeTakeFirstOrThrow();
+  });
+}
+
+/**
+ * Rebuilds the tables derived from stats_q (the daily tier in each network's zone, and the
+ * 15-minute network totals) for every network, in one transaction. An upgrade step: after a
+ * migration that reshaped them (013, 015) while older workers kept writing stats_q only, run it once
+ * the new workers are deployed (`pnpm db:rebuild-rollups`). Writers wait for its commit (SHARE ROW
+ * EXCLUSIVE, as a time zone change), so every click is counted exactly once in the rebuilt rows.
+ */
+export async function rebuildDerivedRollups(
+  db: Kysely<Database>,
+): Promise<{ day_rows: number; total_rows: number }> {
+  return db.transaction().execute(async (tx) => {
+    await sql`LOCK TABLE stats_day, stats_total IN SHARE ROW EXCLUSIVE MODE`.execute(tx);
+    await sql`DELETE FROM stats_day`.execute(tx);
+    await sql`DELETE FROM stats_total`.execute(tx);
+    await rebuildDailyTier().execute(tx);
+    await rebuildTotals().execute(tx);
+    const counts = await sql<{ day_rows: string; total_rows: string }>`
+      SELECT (SELECT count(*) FROM stats_day) AS day_rows, (SELECT count(*) FROM stats_total) AS total_rows`.execute(
+      tx,
+    );
+    const row = counts.rows[0];
+    return { day_rows: Number(row?.day_rows ?? 0), total_rows: Number(row?.total_rows ?? 0) };
   });
 }
 
