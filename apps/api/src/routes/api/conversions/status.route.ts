@@ -1,20 +1,14 @@
 // POST /api/conversions/status — the advertiser moves a conversion pending → approved/rejected (or
 // reverses an approval), by conversion_id or transaction_id; every change is kept in the history.
 
-import {
-  ApiError,
-  ConversionStatusBodySchema,
-  type ConversionStatusData,
-  ConversionStatusDataSchema,
-  successBody,
-} from "@afftrack/core";
+import { ConversionStatusBodySchema, ConversionStatusDataSchema } from "@afftrack/core";
 import { changeConversionStatus } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../context";
 import { apiKeyOf } from "../../../middleware/api-key-auth";
 import { INGEST_GUARD_ERRORS, ingestGuards } from "../../../middleware/ingest-guards";
 import { describe, validate } from "../../../openapi/route";
-import { fanOutConversion } from "../../../services/fanout";
+import { answerStatusChange } from "../../../services/conversion-status";
 import { requestOriginOf } from "../../../services/ingest";
 
 export function registerConversionStatus(app: Hono<AppEnv>): void {
@@ -64,36 +58,7 @@ export function registerConversionStatus(app: Hono<AppEnv>): void {
         source: "api",
         clientIp: requestOriginOf(c).ip,
       });
-      if (result.kind === "not_found") throw new ApiError("NOT_FOUND", "Conversion not found");
-      if (result.kind === "ip_not_allowed") {
-        throw new ApiError("IP_NOT_ALLOWED", "Client IP is not in the offer's postback allowlist");
-      }
-      if (result.kind === "invalid_transition") {
-        throw new ApiError("CONFLICT", `A ${result.from} conversion cannot become ${result.to}`);
-      }
-      if (result.kind === "changed") {
-        fanOutConversion(c, {
-          type: "conversion.updated",
-          conversion_id: result.id,
-          status: result.to,
-          previous_status: result.from,
-        });
-      }
-      const data: ConversionStatusData =
-        result.kind === "unchanged"
-          ? {
-              conversion_id: result.id,
-              transaction_id: result.transaction_id,
-              previous_status: result.status,
-              status: result.status,
-            }
-          : {
-              conversion_id: result.id,
-              transaction_id: result.transaction_id,
-              previous_status: result.from,
-              status: result.to,
-            };
-      return c.json(successBody(data, "Conversion status updated"));
+      return answerStatusChange(c, result);
     },
   );
 }

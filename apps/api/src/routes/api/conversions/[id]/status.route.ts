@@ -5,17 +5,15 @@
 import {
   ApiError,
   ConversionStatusChangeBodySchema,
-  type ConversionStatusData,
   ConversionStatusDataSchema,
   IdParamSchema,
-  successBody,
 } from "@afftrack/core";
 import { changeConversionStatus, getAdvertiserOrThrow } from "@afftrack/db";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../../context";
 import { callerOf, requireAuth } from "../../../../middleware/jwt-auth";
 import { describe, validate } from "../../../../openapi/route";
-import { fanOutConversion } from "../../../../services/fanout";
+import { answerStatusChange } from "../../../../services/conversion-status";
 
 export function registerConversionStatusById(app: Hono<AppEnv>): void {
   app.post(
@@ -67,35 +65,7 @@ export function registerConversionStatusById(app: Hono<AppEnv>): void {
         clientIp: null,
         skipIpAllowlist: true,
       });
-      if (result.kind === "not_found" || result.kind === "ip_not_allowed") {
-        throw new ApiError("NOT_FOUND", "Conversion not found");
-      }
-      if (result.kind === "invalid_transition") {
-        throw new ApiError("CONFLICT", `A ${result.from} conversion cannot become ${result.to}`);
-      }
-      if (result.kind === "changed") {
-        fanOutConversion(c, {
-          type: "conversion.updated",
-          conversion_id: result.id,
-          status: result.to,
-          previous_status: result.from,
-        });
-      }
-      const data: ConversionStatusData =
-        result.kind === "unchanged"
-          ? {
-              conversion_id: result.id,
-              transaction_id: result.transaction_id,
-              previous_status: result.status,
-              status: result.status,
-            }
-          : {
-              conversion_id: result.id,
-              transaction_id: result.transaction_id,
-              previous_status: result.from,
-              status: result.to,
-            };
-      return c.json(successBody(data, "Conversion status updated"));
+      return answerStatusChange(c, result);
     },
   );
 }
