@@ -5,11 +5,11 @@
 //
 //   STATS_BENCH_DB=$(cat /tmp/bench-10m.url) pnpm exec tsx bench/stats/explain-ingest.ts
 
-import { type ClickEvent, newClickId } from "@afftrack/core";
+import type { ClickEvent } from "@afftrack/core";
 import { insertClickBatch } from "@afftrack/db";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
-import { drawClick } from "./traffic";
+import { clickBatch } from "./traffic";
 
 const url = process.env.STATS_BENCH_DB;
 if (!url) throw new Error("STATS_BENCH_DB=<url of a loaded bench database>");
@@ -24,33 +24,7 @@ const db = new Kysely<never>({
 });
 const tenant = (await pool.query("SELECT tenant_id FROM offers WHERE id = 'off_b0'")).rows[0]
   .tenant_id as string;
-const batch = (): ClickEvent[] =>
-  Array.from({ length: 100 }, () => {
-    const c = drawClick(50_000);
-    return {
-      v: 1,
-      click_id: newClickId(),
-      created_at: Date.now(),
-      tenant_id: tenant,
-      tracking_code: `bl${c.link}`,
-      offer_id: c.offer_id,
-      publisher_id: c.publisher_id,
-      advertiser_id: c.advertiser_id,
-      verdict: c.verdict,
-      country: c.country,
-      device: c.device,
-      os: c.os,
-      browser: c.browser,
-      ip_hash: c.ip_hash,
-      sub1: c.sub1,
-      sub2: null,
-      sub3: null,
-      sub4: null,
-      sub5: null,
-      referer: null,
-      source: "redirect",
-    };
-  });
+const batch = (): ClickEvent[] => clickBatch(tenant, 100);
 const samples = new Map<string, number[]>();
 for (let i = 0; i < RUNS; i++) {
   await insertClickBatch(db as never, batch()); // captures the statement

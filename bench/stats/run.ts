@@ -22,13 +22,7 @@
 //   pnpm bench:stats            (CLICKS=10000000 CONVERSIONS=200000 RUNS=30 INGEST_SECONDS=8 to change)
 
 import os from "node:os";
-import {
-  type ClickEvent,
-  COUNTED_VERDICTS,
-  FRAUD_VERDICTS,
-  newClickId,
-  type StatsQueryInput,
-} from "@afftrack/core";
+import { type ClickEvent, COUNTED_VERDICTS, FRAUD_VERDICTS, type StatsQueryInput } from "@afftrack/core";
 import {
   addToRollups,
   backfillClickRollups,
@@ -45,7 +39,7 @@ import { type Kysely, sql } from "kysely";
 import { nodeDb } from "../../packages/devstack/src/fixtures";
 import { spawnStack } from "../lib/spawn-stack";
 import { fmt, withTempDatabase } from "../lib/temp-database";
-import { COUNTRY_LIST, drawClick, LINKS, OFFERS, PUBLISHERS } from "./traffic";
+import { COUNTRY_LIST, clickBatch, LINKS, OFFERS, PUBLISHERS } from "./traffic";
 
 const CLICKS = Number(process.env.CLICKS ?? 10_000_000);
 const CONVERSIONS = Number(process.env.CONVERSIONS ?? Math.round(CLICKS / 50));
@@ -458,33 +452,7 @@ async function explain(databaseUrl: string, caller: CallerScope, query: StatsQue
  * events, no rollup CTEs), alternating in 4 rounds of INGEST_SECONDS / 4 each; a ratio of the same run.
  */
 async function ingest(db: Kysely<Database>, tenant: string, size: number): Promise<string> {
-  const batch = (): ClickEvent[] =>
-    Array.from({ length: size }, () => {
-      const c = drawClick(50_000);
-      return {
-        v: 1,
-        click_id: newClickId(),
-        created_at: Date.now(),
-        tenant_id: tenant,
-        tracking_code: `bl${c.link}`,
-        offer_id: c.offer_id,
-        publisher_id: c.publisher_id,
-        advertiser_id: c.advertiser_id,
-        verdict: c.verdict,
-        country: c.country,
-        device: c.device,
-        os: c.os,
-        browser: c.browser,
-        ip_hash: c.ip_hash,
-        sub1: c.sub1,
-        sub2: null,
-        sub3: null,
-        sub4: null,
-        sub5: null,
-        referer: null,
-        source: "redirect",
-      };
-    });
+  const batch = (): ClickEvent[] => clickBatch(tenant, size);
   const bare = async (events: ClickEvent[]) => {
     await sql`
       WITH input AS (

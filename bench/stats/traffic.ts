@@ -1,7 +1,7 @@
 // The bench's traffic model (bench/stats/run.ts loads it in SQL, its ingest batches and
 // explain-ingest.ts draw it here): the same distribution on both paths.
 
-import type { Verdict } from "@afftrack/core";
+import { type ClickEvent, newClickId, type Verdict } from "@afftrack/core";
 
 export const OFFERS = 300;
 export const PUBLISHERS = 300;
@@ -112,4 +112,34 @@ export function drawClick(visitors: number) {
               ? "replay"
               : "geo_blocked") as Verdict,
   };
+}
+
+/** A queue batch of `size` redirect clicks of the bench network, drawn from the traffic model. */
+export function clickBatch(tenant: string, size: number, visitors = 50_000): ClickEvent[] {
+  return Array.from({ length: size }, () => {
+    const c = drawClick(visitors);
+    return {
+      v: 1,
+      click_id: newClickId(),
+      created_at: Date.now(),
+      tenant_id: tenant,
+      tracking_code: `bl${c.link}`,
+      offer_id: c.offer_id,
+      publisher_id: c.publisher_id,
+      advertiser_id: c.advertiser_id,
+      verdict: c.verdict,
+      country: c.country,
+      device: c.device,
+      os: c.os,
+      browser: c.browser,
+      ip_hash: c.ip_hash,
+      sub1: c.sub1,
+      sub2: null,
+      sub3: null,
+      sub4: null,
+      sub5: null,
+      referer: null,
+      source: "redirect",
+    };
+  });
 }
