@@ -49,6 +49,10 @@ export function edgeRedis(env: EdgeEnv): Redis {
         // reply of every pipeline) buys nothing.
         responseEncoding: false,
         enableTelemetry: false,
+        // The client is shared by the isolate's requests: auto-pipelining would put one request's
+        // command into a pipeline another request sends, leaving it waiting only on that request's
+        // I/O, which workerd cancels as hung. The edge batches its own calls in explicit pipelines.
+        enableAutoPipelining: false,
       }),
     };
   }

@@ -36,15 +36,26 @@ export interface ServiceOptions {
   batchRedis?: boolean;
 }
 
-let redisCache: { config: ApiConfig; redis: Redis; batched: Redis } | undefined;
+let redisCache: { config: ApiConfig; batched: Redis } | undefined;
 
-/** One Upstash client per isolate and config (and one merging requests): no connection, only settings. */
+/**
+ * The Upstash client of a unit of work. The one shared by the isolate's HTTP requests merges their
+ * requests through redis-batch (each waiter keeps a timer of its own) and has the library's
+ * auto-pipelining OFF: that would put one request's command into a pipeline another request sends,
+ * leaving it waiting only on that request's I/O, which workerd cancels as hung (a 500 under load).
+ * Any other unit of work gets a client of its own, whose auto-pipelining merges only its own calls.
+ */
 function redisFor(config: ApiConfig, batched: boolean): Redis {
-  if (redisCache?.config !== config) {
-    const client = () => new Redis({ url: config.redisUrl, token: config.redisToken, retry: { retries: 2 } });
-    redisCache = { config, redis: client(), batched: batchRedisRequests(client()) };
-  }
-  return batched ? redisCache.batched : redisCache.redis;
+  const client = (enableAutoPipelining: boolean) =>
+    new Redis({
+      url: config.redisUrl,
+      token: config.redisToken,
+      retry: { retries: 2 },
+      enableAutoPipelining,
+    });
+  if (!batched) return client(true);
+  if (redisCache?.config !== config) redisCache = { config, batched: batchRedisRequests(client(false)) };
+  return redisCache.batched;
 }
 
 /**

@@ -54,6 +54,12 @@ export function fanOutConversion(c: AppContext, change: ConversionChange): void 
 
 /** Messages in one sendBatch at most (Cloudflare Queues: 100 messages, 256 KB). */
 const SEND_BATCH_MAX = 100;
+/**
+ * How long the first send of a batch waits for others, ms. The send runs after the answer (in
+ * waitUntil), so the window costs no postback any latency, only its webhook a few ms; each
+ * sendBatch it saves is a queue-broker call on the worker's thread.
+ */
+export const SEND_BATCH_WINDOW_MS = 10;
 
 interface Send {
   queue: Queue<WebhookQueueMessage>;
@@ -62,7 +68,7 @@ interface Send {
 
 /** Sends of concurrent requests in one sendBatch, through the leader's own binding. */
 const sender = createMicroBatcher<Send, void>({
-  windowMs: 1,
+  windowMs: SEND_BATCH_WINDOW_MS,
   maxItems: SEND_BATCH_MAX,
   async run(sends) {
     const leader = sends[0];
