@@ -12,6 +12,7 @@ import {
   type TrackerSetup,
   track,
   trackerSetup,
+  WIDGET_CLIENT,
   widgetPath,
 } from "../../../../../tests/tracker-helpers";
 
@@ -33,14 +34,14 @@ const event = (influencer: string, campaign?: string, extra: Record<string, unkn
 });
 
 async function countOf(path: string) {
-  const res = await fetch(`${stack.apiUrl}${path}/count.json`);
+  const res = await fetch(`${stack.apiUrl}${path}/count.json`, { headers: WIDGET_CLIENT });
   return { res, body: (await res.json()) as { success: boolean; data: { total: number } } };
 }
 
 describe("GET /w/{customer}/{product}/{influencer}[/{campaign}]", () => {
   it("renders the current count into the first response, with goal bar and a strict CSP", async () => {
     for (let i = 0; i < 3; i++) expect((await track(stack, s.key, event("page_inf"))).status).toBe(200);
-    const res = await fetch(`${stack.apiUrl}${widgetPath(s, "page_inf")}`);
+    const res = await fetch(`${stack.apiUrl}${widgetPath(s, "page_inf")}`, { headers: WIDGET_CLIENT });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
@@ -55,6 +56,7 @@ describe("GET /w/{customer}/{product}/{influencer}[/{campaign}]", () => {
     const hostile = encodeURIComponent("red;}</style><script>alert(1)</script>");
     const res = await fetch(
       `${stack.apiUrl}${widgetPath(s, "page_inf")}?color=${hostile}&accent=00ff00&bg=%23112233&size=9999&sound=1`,
+      { headers: WIDGET_CLIENT },
     );
     const html = await res.text();
     expect(html).not.toContain("alert(1)");
@@ -66,10 +68,12 @@ describe("GET /w/{customer}/{product}/{influencer}[/{campaign}]", () => {
   });
 
   it("answers 404 in the envelope for an unknown widget and 400 for a malformed code", async () => {
-    const unknown = await call(stack, "GET", `/w/${s.customer_code}/nope/someone`);
+    const unknown = await call(stack, "GET", `/w/${s.customer_code}/nope/someone`, {
+      headers: WIDGET_CLIENT,
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body).toMatchObject({ success: false, code: "NOT_FOUND" });
-    const bad = await call(stack, "GET", `/w/BAD%20CODE/${s.product}/someone`);
+    const bad = await call(stack, "GET", `/w/BAD%20CODE/${s.product}/someone`, { headers: WIDGET_CLIENT });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe("INVALID_PARAMS");
   });
@@ -83,7 +87,10 @@ describe("GET /w/{customer}/{product}/{influencer}[/{campaign}]", () => {
           host: url.hostname,
           port: url.port,
           path: "/host_inf/Camp_H",
-          headers: { host: `${s.product}-widget-${s.customer_code}.streamtools.example.com` },
+          headers: {
+            ...WIDGET_CLIENT,
+            host: `${s.product}-widget-${s.customer_code}.streamtools.example.com`,
+          },
         },
         (res) => {
           let text = "";
