@@ -21,3 +21,13 @@ export interface ApiVariables {
 
 export type AppEnv = { Bindings: ApiEnv; Variables: ApiVariables };
 export type AppContext = Context<AppEnv>;
+
+/** The request's ctx.waitUntil; none without an execution context (a unit test's app.request). */
+export function waitUntilOf(c: AppContext): ((work: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work);
+  } catch {
+    return undefined;
+  }
+}

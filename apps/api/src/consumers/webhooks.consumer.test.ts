@@ -15,7 +15,14 @@ import { createEndpoint, insertConversion, type NewConversion, resealWebhookSecr
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fixture } from "../../../../packages/devstack/src/fixtures";
-import { clickEvent, clickRow, startTestStack, type TestStack, waitFor } from "../../../../tests/support";
+import {
+  clickEvent,
+  clickRow,
+  conversionRowOn,
+  startTestStack,
+  type TestStack,
+  waitFor,
+} from "../../../../tests/support";
 import { startWebhookReceiver, type WebhookReceiver } from "../../../../tests/webhook-receiver";
 
 let stack: TestStack;
@@ -35,34 +42,7 @@ afterAll(async () => {
 });
 
 function conversion(f: Fixture, id: string, click?: ClickEvent): NewConversion {
-  return {
-    id,
-    tenant_id: f.tenant_id,
-    advertiser_id: f.advertiser_id,
-    offer_id: f.offer_id,
-    transaction_id: `txn_${id}`,
-    click_id: click?.click_id ?? null,
-    publisher_id: click ? f.publisher_id : null,
-    tracking_code: click ? f.tracking_code : null,
-    click_verdict: click?.verdict ?? null,
-    reported_click_id: null,
-    attribution: click ? "click" : "no_click",
-    status: "approved",
-    amount: 10,
-    currency: "USD",
-    payout: 0,
-    payout_currency: "USD",
-    revenue_in_rollup: true,
-    payout_in_rollup: true,
-    source: "postback",
-    api_key_id: null,
-    user_id: null,
-    device_info: null,
-    custom_params: null,
-    metadata: null,
-    sdk_version: null,
-    sdk_platform: null,
-  };
+  return conversionRowOn(f, click ?? null, { id, transaction_id: `txn_${id}`, amount: 10, payout: 0 });
 }
 
 const advertiserOf = (f: Fixture) => ({

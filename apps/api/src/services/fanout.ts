@@ -4,7 +4,7 @@
 // themselves here.
 
 import { sendBatchesOf, type WebhookQueueMessage } from "@afftrack/core";
-import type { AppContext } from "../context";
+import { type AppContext, waitUntilOf } from "../context";
 import { createMicroBatcher } from "./micro-batch";
 
 export interface ConversionChange {
@@ -28,13 +28,8 @@ export function fanOutConversion(c: AppContext, change: ConversionChange): void 
     previous_status: change.previous_status ?? null,
     occurred_at: Date.now(),
   };
-  let waitUntil: ((work: Promise<unknown>) => void) | undefined;
-  try {
-    const ctx = c.executionCtx;
-    waitUntil = (work) => ctx.waitUntil(work);
-  } catch {
-    // No execution context (a unit test's app.request): send without waiting.
-  }
+  // Without an execution context (a unit test's app.request): sent without waiting.
+  const waitUntil = waitUntilOf(c);
   const send = async () => {
     try {
       // With concurrent requests' messages: one sendBatch (see micro-batch.ts).

@@ -43,7 +43,7 @@ import {
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Kysely } from "kysely";
 import * as v from "valibot";
-import type { AppContext } from "../context";
+import { type AppContext, waitUntilOf } from "../context";
 import { insertConversionBatched } from "./conversion-batch";
 import { createIsolateCache, INGEST_CACHE_TTL_MS } from "./isolate-cache";
 import type { Logger } from "./logger";
@@ -80,16 +80,6 @@ export function ingestDepsOf(c: AppContext): IngestDeps {
     ipHashSecret: c.get("config").ipHashSecret,
     waitUntil: waitUntilOf(c),
   };
-}
-
-/** The request's ctx.waitUntil; none without an execution context (a unit test's app.request). */
-function waitUntilOf(c: AppContext): ((work: Promise<unknown>) => void) | undefined {
-  try {
-    const ctx = c.executionCtx;
-    return (work) => ctx.waitUntil(work);
-  } catch {
-    return undefined;
-  }
 }
 
 export function requestOriginOf(c: AppContext): RequestOrigin {
